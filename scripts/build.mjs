@@ -1,0 +1,38 @@
+// cargo (release, wasm32) → wasm-bindgen (web + nodejs glue) → wasm-opt → pkg/ assembled from
+// pkg-template/. The _bg.wasm is byte-identical for every wasm-bindgen target, so one optimised
+// copy serves all entries.
+import { copyFileSync, cpSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { log, root, run, TARGET } from "./lib.mjs";
+
+const started = Date.now();
+const out = join(root, "pkg");
+const gen = join(root, "build", "bindgen");
+
+run("cargo", ["build", "--release", "--target", TARGET, "--lib"]);
+const wasm = join(root, "target", TARGET, "release", "registry_token.wasm");
+
+rmSync(gen, { recursive: true, force: true });
+for (const target of ["web", "nodejs"]) {
+  run("wasm-bindgen", ["--target", target, "--out-dir", join(gen, target), "--remove-name-section", "--remove-producers-section", wasm]);
+}
+
+rmSync(out, { recursive: true, force: true });
+mkdirSync(out, { recursive: true });
+cpSync(join(root, "pkg-template"), out, { recursive: true });
+
+// Explicit features, never -all: binaryen 132 would then emit stringref, which Node 20 rejects.
+const features = ["bulk-memory", "reference-types", "nontrapping-float-to-int", "sign-ext", "mutable-globals", "multivalue"].map((f) => `--enable-${f}`);
+run(join(root, "node_modules", ".bin", "wasm-opt"), ["-Oz", ...features, join(gen, "web", "registry_token_bg.wasm"), "-o", join(out, "registry_token_bg.wasm")]);
+
+copyFileSync(join(gen, "web", "registry_token.js"), join(out, "web.js"));
+// The nodejs glue is CommonJS; .cjs keeps it CommonJS inside a "type": "module" package.
+const node = readFileSync(join(gen, "nodejs", "registry_token.js"), "utf8");
+writeFileSync(join(out, "node.cjs"), node);
+
+const version = JSON.parse(readFileSync(join(root, "package.json"), "utf8")).version;
+const manifest = JSON.parse(readFileSync(join(out, "package.json"), "utf8"));
+manifest.version = version;
+writeFileSync(join(out, "package.json"), JSON.stringify(manifest, null, 2) + "\n");
+
+log(`built pkg/ in ${((Date.now() - started) / 1000).toFixed(1)} s`);

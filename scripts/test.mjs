@@ -1,0 +1,24 @@
+// `npm test`: native core tests and lints, the wasm build, then every JavaScript suite against
+// the packed package in the real runtimes. Stops at the first failing stage.
+import { readdirSync, statSync } from "node:fs";
+import { join, relative } from "node:path";
+import { log, root, run, TARGET } from "./lib.mjs";
+
+log("stage 1/3: the sans-IO core, natively");
+run("cargo", ["test", "--locked"]);
+run("cargo", ["clippy", "--locked", "--all-targets", "--", "-D", "warnings"]);
+run("cargo", ["clippy", "--locked", "--lib", "--target", TARGET, "--", "-D", "warnings"]);
+
+log("stage 2/3: build pkg/");
+run("node", [join(root, "scripts", "build.mjs")]);
+
+log("stage 3/3: JavaScript suites against the packed package");
+function findTests(dir) {
+  return readdirSync(dir).flatMap((name) => {
+    const p = join(dir, name);
+    if (statSync(p).isDirectory()) return name === "node_modules" || name === "support" ? [] : findTests(p);
+    return name.endsWith(".test.mjs") ? [relative(root, p)] : [];
+  });
+}
+const files = findTests(join(root, "tests")).sort();
+run("node", ["--test", "--test-concurrency=1", ...files]);

@@ -1,0 +1,119 @@
+//! A bounded map with expiry, used for tokens, challenges and per-realm facts.
+//!
+//! Time is a value passed in (milliseconds since the epoch), never read here, so tests drive it
+//! with a fake clock. The bound keeps a long-running edge function that sees thousands of images
+//! from growing without limit: when full, expired entries go first, then the least recently used
+//! eighth, so eviction costs O(n log n) once per n/8 inserts rather than a scan per insert.
+
+use std::collections::BTreeMap;
+
+#[derive(Clone, Debug)]
+struct Entry<V> {
+    value: V,
+    expires_at: u64,
+    last_used: u64,
+}
+
+#[derive(Clone, Debug)]
+pub struct Bounded<V> {
+    entries: BTreeMap<String, Entry<V>>,
+    capacity: usize,
+    /// A use counter rather than the clock, so recency is exact even within one millisecond.
+    tick: u64,
+}
+
+impl<V> Bounded<V> {
+    pub fn new(capacity: usize) -> Bounded<V> {
+        Bounded { entries: BTreeMap::new(), capacity: capacity.max(1), tick: 0 }
+    }
+
+    /// The value if present and not expired at `now` (an expired one is dropped).
+    pub fn get(&mut self, key: &str, now: u64) -> Option<&V> {
+        let expired = self.entries.get(key)?.expires_at <= now;
+        if expired {
+            self.entries.remove(key);
+            return None;
+        }
+        self.tick += 1;
+        let tick = self.tick;
+        let entry = self.entries.get_mut(key)?;
+        entry.last_used = tick;
+        Some(&entry.value)
+    }
+
+    pub fn insert(&mut self, key: String, value: V, expires_at: u64, now: u64) {
+        if !self.entries.contains_key(&key) && self.entries.len() >= self.capacity {
+            self.evict(now);
+        }
+        self.tick += 1;
+        self.entries.insert(key, Entry { value, expires_at, last_used: self.tick });
+    }
+
+    pub fn remove(&mut self, key: &str) {
+        self.entries.remove(key);
+    }
+
+    pub fn clear(&mut self) {
+        self.entries.clear();
+    }
+
+    pub fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+
+    pub fn capacity(&self) -> usize {
+        self.capacity
+    }
+
+    fn evict(&mut self, now: u64) {
+        self.entries.retain(|_, e| e.expires_at > now);
+        if self.entries.len() < self.capacity {
+            return;
+        }
+        let mut ticks: Vec<u64> = self.entries.values().map(|e| e.last_used).collect();
+        ticks.sort_unstable();
+        let drop = (self.capacity / 8).max(1);
+        let cutoff = ticks.get(drop - 1).copied().unwrap_or(0);
+        self.entries.retain(|_, e| e.last_used > cutoff);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn expiry_and_recency() {
+        let mut c = Bounded::new(16);
+        c.insert("a".into(), 1, 100, 0);
+        assert_eq!(c.get("a", 99), Some(&1));
+        assert_eq!(c.get("a", 100), None);
+        assert!(c.is_empty());
+    }
+
+    #[test]
+    fn stays_bounded_and_keeps_recent() {
+        let mut c = Bounded::new(64);
+        c.insert("keep".into(), 0, u64::MAX, 0);
+        for i in 0..10_000u64 {
+            c.insert(format!("k{i}"), i, u64::MAX, i);
+            assert!(c.get("keep", i).is_some(), "recently used entry evicted at {i}");
+            assert!(c.len() <= 64);
+        }
+    }
+
+    #[test]
+    fn expired_go_first() {
+        let mut c = Bounded::new(4);
+        for i in 0..4u64 {
+            c.insert(format!("old{i}"), i, 10, 0);
+        }
+        c.insert("new".into(), 9, 1000, 20);
+        assert_eq!(c.len(), 1);
+        assert_eq!(c.get("new", 21), Some(&9));
+    }
+}

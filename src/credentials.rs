@@ -1,0 +1,147 @@
+//! The caller's credentials, and the two things the flow derives from them without ever
+//! putting them in clear anywhere else: a cache identity and the Basic header.
+
+use sha2::{Digest, Sha256};
+
+#[derive(Clone, Default)]
+pub struct Credentials {
+    pub username: Option<String>,
+    pub password: Option<String>,
+    /// An OAuth2 refresh token ("identity token" in Docker's config.json).
+    pub refresh_token: Option<String>,
+}
+
+/// Never print secrets, not even through `{:?}` in a test failure or a log line.
+impl std::fmt::Debug for Credentials {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Credentials { username: ")?;
+        f.write_str(if self.username.is_some() { "Some(..)" } else { "None" })?;
+        f.write_str(", password: ")?;
+        f.write_str(if self.password.is_some() { "<redacted>" } else { "None" })?;
+        f.write_str(", refresh_token: ")?;
+        f.write_str(if self.refresh_token.is_some() { "<redacted>" } else { "None" })?;
+        f.write_str(" }")
+    }
+}
+
+impl Credentials {
+    pub fn is_anonymous(&self) -> bool {
+        self.password.is_none() && self.refresh_token.is_none()
+    }
+
+    /// username + password, the pair both Basic and the OAuth2 password grant need.
+    pub fn password_pair(&self) -> Option<(&str, &str)> {
+        Some((self.username.as_deref().unwrap_or(""), self.password.as_deref()?))
+    }
+
+    /// A SHA-256 of everything that identifies the caller, as 32 hex digits. A cryptographic hash
+    /// (not FNV or SipHash with a fixed key) because in a multi-tenant edge function one tenant
+    /// must not be able to craft credentials whose cache key collides with another's.
+    pub fn cache_id(&self) -> String {
+        if self.is_anonymous() {
+            return "anonymous".to_string();
+        }
+        let mut h = Sha256::new();
+        for part in [&self.username, &self.password, &self.refresh_token] {
+            match part {
+                Some(s) => {
+                    h.update([1u8]);
+                    h.update((s.len() as u64).to_le_bytes());
+                    h.update(s.as_bytes());
+                }
+                None => h.update([0u8]),
+            }
+        }
+        let digest = h.finalize();
+        let mut out = String::with_capacity(32);
+        for b in digest.iter().take(16) {
+            out.push(hex(b >> 4));
+            out.push(hex(b & 15));
+        }
+        out
+    }
+
+    /// `Basic base64(username:password)` (RFC 7617), or None without a password.
+    pub fn basic_header(&self) -> Option<String> {
+        let (user, pass) = self.password_pair()?;
+        let mut raw = String::with_capacity(user.len() + 1 + pass.len());
+        raw.push_str(user);
+        raw.push(':');
+        raw.push_str(pass);
+        let mut out = "Basic ".to_string();
+        base64_into(&mut out, raw.as_bytes());
+        Some(out)
+    }
+
+    /// Replaces every secret (and its Basic encoding) in text that came from a server, in case
+    /// the server echoed it back: our messages must never carry a secret.
+    pub fn redact(&self, text: &str) -> String {
+        let mut out = text.to_string();
+        let mut secrets: Vec<String> = Vec::new();
+        secrets.extend(self.password.iter().cloned());
+        secrets.extend(self.refresh_token.iter().cloned());
+        if let Some(b) = self.basic_header().and_then(|h| h.strip_prefix("Basic ").map(str::to_string)) {
+            secrets.push(b);
+        }
+        for s in secrets.iter().filter(|s| s.len() >= 3) {
+            out = out.replace(s.as_str(), "[redacted]");
+        }
+        out
+    }
+}
+
+fn hex(nibble: u8) -> char {
+    char::from(b"0123456789abcdef".get(usize::from(nibble)).copied().unwrap_or(b'0'))
+}
+
+/// RFC 4648 base64 with padding. Thirty lines instead of the `base64` crate's engine generics.
+fn base64_into(out: &mut String, input: &[u8]) {
+    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let sym = |i: u32| char::from(ALPHABET.get((i & 63) as usize).copied().unwrap_or(b'='));
+    for chunk in input.chunks(3) {
+        let b0 = u32::from(chunk.first().copied().unwrap_or(0));
+        let b1 = u32::from(chunk.get(1).copied().unwrap_or(0));
+        let b2 = u32::from(chunk.get(2).copied().unwrap_or(0));
+        let n = (b0 << 16) | (b1 << 8) | b2;
+        out.push(sym(n >> 18));
+        out.push(sym(n >> 12));
+        out.push(if chunk.len() > 1 { sym(n >> 6) } else { '=' });
+        out.push(if chunk.len() > 2 { sym(n) } else { '=' });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn creds(u: Option<&str>, p: Option<&str>, r: Option<&str>) -> Credentials {
+        Credentials { username: u.map(Into::into), password: p.map(Into::into), refresh_token: r.map(Into::into) }
+    }
+
+    #[test]
+    fn basic_matches_rfc7617() {
+        assert_eq!(creds(Some("Aladdin"), Some("open sesame"), None).basic_header().unwrap(), "Basic QWxhZGRpbjpvcGVuIHNlc2FtZQ==");
+        assert_eq!(creds(Some("a"), Some("bc"), None).basic_header().unwrap(), "Basic YTpiYw==");
+        assert_eq!(creds(Some("ab"), Some("cd"), None).basic_header().unwrap(), "Basic YWI6Y2Q=");
+        assert_eq!(creds(Some("user"), Some("pässwörd"), None).basic_header().unwrap(), "Basic dXNlcjpww6Rzc3fDtnJk");
+        assert!(creds(Some("u"), None, None).basic_header().is_none());
+    }
+
+    #[test]
+    fn cache_id_hides_and_separates() {
+        let a = creds(Some("u"), Some("hunter2-secret"), None);
+        let id = a.cache_id();
+        assert_eq!(id.len(), 32);
+        assert!(!id.contains("hunter2"));
+        assert_ne!(id, creds(Some("u"), Some("other"), None).cache_id());
+        assert_ne!(creds(Some("ab"), Some("c"), None).cache_id(), creds(Some("a"), Some("bc"), None).cache_id());
+        assert_eq!(Credentials::default().cache_id(), "anonymous");
+        assert!(!format!("{a:?}").contains("hunter2"));
+    }
+
+    #[test]
+    fn redacts() {
+        let c = creds(Some("u"), Some("hunter2-secret"), Some("refresh-XYZ"));
+        assert_eq!(c.redact("bad password hunter2-secret and refresh-XYZ"), "bad password [redacted] and [redacted]");
+    }
+}

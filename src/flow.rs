@@ -1,0 +1,628 @@
+//! The whole token dance, as a state machine that emits requests and consumes responses.
+//!
+//! ```text
+//!            cached challenge? ──yes──────────────────────────────┐
+//!  start ──┤                                                      ▼
+//!            no ──► GET <base>/v2/ ──200──► no auth needed     choose by challenge
+//!                        │                                   ┌───┴───────────────┐
+//!                        └──401 + WWW-Authenticate ──────────┤ Basic: header from│
+//!                                                            │ the credentials   │
+//!                                                            │ Bearer: cached    │
+//!                                                            │ token, or ask the │
+//!                                                            │ realm:            │
+//!                                                            └───┬───────────────┘
+//!   anonymous ─────────────────► GET realm?service&scope ────────┤
+//!   password ──► POST (OAuth2) ──400/401/403/404/405/3xx──► GET + Basic (realm remembered
+//!   refresh token ─► POST refresh_token grant                    │       as GET-only)
+//!                                                                ▼
+//!                                            token / access_token, expires_in ≥ 60 s → cache
+//! ```
+//!
+//! Nothing here performs I/O or reads a clock: the shell sends each [`Request`], hands back the
+//! [`Response`] and the time, and the same code runs under `cargo test` with a fake clock and no
+//! sockets. A [`Client`] holds what outlives one call: tokens, challenges, and which realms refuse
+//! OAuth2 POST.
+
+use crate::cache::Bounded;
+use crate::challenge::{parse_challenges, Challenge};
+use crate::credentials::Credentials;
+use crate::error::{Code, Error};
+use crate::reference::Reference;
+use crate::scope::{split_list, Scope};
+use crate::server_error;
+use crate::token;
+use crate::url::{encode_pairs, parse_base, resolve_realm, with_query, HttpUrl};
+
+/// Sent as `client_id`, which the OAuth2 grant requires ("should be set to a meaningful value").
+pub const CLIENT_ID: &str = "registry-token";
+
+/// How long a registry's challenge is trusted before it is asked again.
+pub const CHALLENGE_TTL_MS: u64 = 60 * 60 * 1000;
+
+/// Default bounds; a dashboard sees tens of repositories, an edge function maybe thousands.
+pub const TOKEN_CACHE_CAPACITY: usize = 1024;
+pub const CHALLENGE_CACHE_CAPACITY: usize = 256;
+
+/// A token is replaced this long before it expires (at most a quarter of its life), so a caller
+/// never receives one that dies on its way to the registry.
+pub const REFRESH_MARGIN_MS: u64 = 30_000;
+
+/// Everything that outlives a single call.
+#[derive(Debug)]
+pub struct Client {
+    challenges: Bounded<Auth>,
+    tokens: Bounded<CachedToken>,
+    /// Realms that refused the OAuth2 POST; later calls go straight to GET.
+    get_only: Bounded<()>,
+}
+
+impl Default for Client {
+    fn default() -> Self {
+        Client::new()
+    }
+}
+
+impl Client {
+    pub fn new() -> Client {
+        Client::with_capacity(TOKEN_CACHE_CAPACITY)
+    }
+
+    pub fn with_capacity(tokens: usize) -> Client {
+        Client {
+            challenges: Bounded::new(CHALLENGE_CACHE_CAPACITY),
+            tokens: Bounded::new(tokens),
+            get_only: Bounded::new(CHALLENGE_CACHE_CAPACITY),
+        }
+    }
+
+    pub fn clear(&mut self) {
+        self.challenges.clear();
+        self.tokens.clear();
+        self.get_only.clear();
+    }
+
+    pub fn stats(&self) -> CacheStats {
+        CacheStats { tokens: self.tokens.len(), token_capacity: self.tokens.capacity(), challenges: self.challenges.len() }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct CacheStats {
+    pub tokens: usize,
+    pub token_capacity: usize,
+    pub challenges: usize,
+}
+
+/// What a registry asked for in its `/v2/` answer.
+#[derive(Clone, Debug, PartialEq, Eq)]
+enum Auth {
+    Anonymous,
+    Basic { realm: Option<String> },
+    Bearer { realm: HttpUrl, service: Option<String> },
+}
+
+#[derive(Clone, Debug)]
+struct CachedToken {
+    token: String,
+    expires_at: u64,
+    refresh_token: Option<String>,
+    scope: Option<Vec<String>>,
+}
+
+/// What the caller wants in the end: `getToken` needs a bearer token, `authorize` takes any
+/// Authorization header (Basic included).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Mode {
+    Token,
+    Authorization,
+}
+
+#[derive(Clone, Debug)]
+pub struct Options {
+    pub actions: Vec<String>,
+    pub credentials: Credentials,
+    pub registry_url: Option<String>,
+    pub mode: Mode,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Method {
+    Get,
+    Post,
+}
+
+impl Method {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Method::Get => "GET",
+            Method::Post => "POST",
+        }
+    }
+}
+
+/// How the shell must let fetch treat redirects.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Redirect {
+    /// Follow; fetch drops `Authorization` on a cross-origin hop by itself.
+    Follow,
+    /// Do not follow: the body holds a secret, and fetch would re-send a 307/308 body to any
+    /// origin. A redirect then counts as "POST not supported here" and we fall back to GET.
+    Manual,
+}
+
+/// Why a request is made; the shell skips reading bodies nobody will look at.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Purpose {
+    /// `GET /v2/`: only the status and `WWW-Authenticate` matter, unless it is an error.
+    Challenge,
+    /// The token request: the body is the product.
+    Token,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Request {
+    pub purpose: Purpose,
+    pub method: Method,
+    pub url: String,
+    pub headers: Vec<(&'static str, String)>,
+    pub body: Option<String>,
+    pub redirect: Redirect,
+}
+
+/// The parts of an HTTP answer the flow reads. `status` 0 stands for an opaque redirect
+/// (what browsers give for `redirect: "manual"`).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Response {
+    pub status: u16,
+    /// All `WWW-Authenticate` values, joined with ", " as `Headers.get` does.
+    pub www_authenticate: Option<String>,
+    pub retry_after: Option<String>,
+    /// At most [`token::MAX_BODY`] bytes.
+    pub body: Vec<u8>,
+    /// The server sent more than [`token::MAX_BODY`]; the shell stopped reading.
+    pub body_truncated: bool,
+    /// The URL that finally answered, when redirects were followed.
+    pub url: Option<String>,
+}
+
+/// The result of a successful call, as `authorize` returns it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Grant {
+    pub authorization: Option<String>,
+    pub token: Option<String>,
+    pub expires_at: Option<u64>,
+    pub scope: Vec<String>,
+    pub realm: Option<String>,
+    pub service: Option<String>,
+    pub registry: String,
+    pub repository: String,
+    pub refresh_token: Option<String>,
+}
+
+#[derive(Debug)]
+pub enum Step {
+    Send(Request),
+    Done(Grant),
+    Failed(Error),
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Attempt {
+    /// OAuth2 POST, `grant_type=password`.
+    PasswordPost,
+    /// OAuth2 POST, `grant_type=refresh_token`.
+    RefreshPost,
+    /// The distribution token spec GET (anonymous, or Basic).
+    Get,
+    /// GET + Basic after the POST was refused; success marks the realm GET-only.
+    GetAfterPost,
+}
+
+#[derive(Clone, Debug)]
+enum State {
+    Start,
+    AwaitChallenge,
+    AwaitToken { realm: HttpUrl, service: Option<String>, key: String, attempt: Attempt },
+    Finished,
+}
+
+/// One call in progress.
+#[derive(Debug)]
+pub struct Flow {
+    base: HttpUrl,
+    repository: String,
+    scope: Scope,
+    credentials: Credentials,
+    mode: Mode,
+    state: State,
+}
+
+impl Flow {
+    /// Validates everything the caller gave before any request exists, so a bad argument costs
+    /// nothing and changes nothing.
+    pub fn new(image_ref: &str, options: Options) -> Result<Flow, Error> {
+        let reference = Reference::parse(image_ref)?;
+        let base = match &options.registry_url {
+            Some(url) => parse_base(url)?,
+            None => parse_base(&reference.registry_url())?,
+        };
+        let scope = Scope::repository(&reference.path, &options.actions)?;
+        let c = &options.credentials;
+        if c.password.is_some() && c.username.as_deref().is_none_or(str::is_empty) {
+            return Err(Error::new(Code::InvalidReference, "a password was given without a username"));
+        }
+        for (name, value) in [("username", &c.username), ("password", &c.password), ("refreshToken", &c.refresh_token)] {
+            if value.as_deref().is_some_and(|v| v.chars().any(char::is_control)) {
+                return Err(Error::new(Code::InvalidReference, format!("{name} contains control characters")));
+            }
+        }
+        if c.username.as_deref().is_some_and(|u| u.contains(':')) {
+            return Err(Error::new(Code::InvalidReference, "username must not contain ':' (RFC 7617)"));
+        }
+        Ok(Flow { base, repository: reference.path, scope, credentials: options.credentials, mode: options.mode, state: State::Start })
+    }
+
+    /// Calls with equal keys would send identical requests and get identical results, so the
+    /// shell lets them share one in-flight flow. The credentials appear only as a hash.
+    pub fn flight_key(&self) -> String {
+        let mut k = self.base.to_string();
+        for part in
+            [self.scope.to_string().as_str(), self.credentials.cache_id().as_str(), if self.mode == Mode::Token { "t" } else { "a" }]
+        {
+            k.push('\n');
+            k.push_str(part);
+        }
+        k
+    }
+
+    /// Secrets to scrub from any text that reaches a message.
+    pub fn redact(&self, text: &str) -> String {
+        self.credentials.redact(text)
+    }
+
+    pub fn start(&mut self, client: &mut Client, now: u64) -> Step {
+        let base = self.base.to_string();
+        match client.challenges.get(&base, now).cloned() {
+            Some(auth) => self.with_auth(client, auth, now),
+            None => {
+                self.state = State::AwaitChallenge;
+                // No headers at all: in a browser this stays a CORS "simple" request, with no
+                // preflight that registries (distribution answers OPTIONS with 401) get wrong.
+                Step::Send(Request {
+                    purpose: Purpose::Challenge,
+                    method: Method::Get,
+                    url: format!("{base}/v2/"),
+                    headers: Vec::new(),
+                    body: None,
+                    redirect: Redirect::Follow,
+                })
+            }
+        }
+    }
+
+    pub fn on_response(&mut self, client: &mut Client, response: Response, now: u64) -> Step {
+        match std::mem::replace(&mut self.state, State::Finished) {
+            State::AwaitChallenge => self.on_challenge(client, response, now),
+            State::AwaitToken { realm, service, key, attempt } => self.on_token(client, response, now, realm, service, key, attempt),
+            State::Start | State::Finished => Step::Failed(Error::new(Code::Network, "internal: response without a request")),
+        }
+    }
+
+    /// The request never got an answer. A token endpoint that vanished may mean the registry
+    /// moved its realm, so its challenge is asked again next time.
+    pub fn on_network_error(&mut self, client: &mut Client, detail: &str) -> Error {
+        let (what, url) = match &self.state {
+            State::AwaitToken { realm, .. } => {
+                client.challenges.remove(&self.base.to_string());
+                ("token server", realm.origin())
+            }
+            _ => ("registry", format!("{}/v2/", self.base)),
+        };
+        self.state = State::Finished;
+        let mut msg = format!("could not reach the {what} at {url}: {}", self.redact(detail));
+        msg.push_str(
+            ". In a browser this is also how a missing CORS header shows: the server must send \
+             Access-Control-Allow-Origin and answer OPTIONS preflights allowing Authorization; or \
+             route the requests through a proxy of yours with the registryUrl option",
+        );
+        Error::new(Code::Network, msg)
+    }
+
+    fn on_challenge(&mut self, client: &mut Client, r: Response, now: u64) -> Step {
+        let at = format!("{}/v2/", self.base);
+        let auth = match r.status {
+            200..=299 => Auth::Anonymous,
+            401 => match select_challenge(r.www_authenticate.as_deref(), &self.base) {
+                Ok(auth) => auth,
+                Err(mut e) => {
+                    e.message = format!("{at} answered 401: {}", e.message);
+                    return Step::Failed(e.with_status(401));
+                }
+            },
+            status => {
+                let mut msg = format!("{at} answered {status} instead of 200 or a 401 challenge");
+                if status == 404 {
+                    msg.push_str(": this does not look like a Docker Registry v2 API (check the domain or registryUrl)");
+                }
+                return Step::Failed(self.http_error(Code::NoChallenge, msg, &r));
+            }
+        };
+        client.challenges.insert(self.base.to_string(), auth.clone(), now.saturating_add(CHALLENGE_TTL_MS), now);
+        self.with_auth(client, auth, now)
+    }
+
+    fn with_auth(&mut self, client: &mut Client, auth: Auth, now: u64) -> Step {
+        self.state = State::Finished;
+        match auth {
+            Auth::Anonymous => Step::Done(self.grant(None, None, None, None, None, None)),
+            Auth::Basic { realm } => {
+                if self.mode == Mode::Token {
+                    return Step::Failed(Error::new(
+                        Code::UnsupportedChallenge,
+                        format!("{} asks for Basic authentication, which has no bearer token: use RegistryClient.authorize() for an Authorization header", self.base),
+                    ));
+                }
+                match self.credentials.basic_header() {
+                    Some(header) => Step::Done(self.grant(Some(header), None, None, None, realm, None)),
+                    None => Step::Failed(
+                        Error::new(Code::Unauthorized, format!("{} asks for Basic authentication: pass username and password", self.base))
+                            .with_status(401),
+                    ),
+                }
+            }
+            Auth::Bearer { realm, service } => {
+                let key = self.token_key(&realm, service.as_deref());
+                if let Some(t) = client.tokens.get(&key, now).cloned() {
+                    return Step::Done(self.bearer_grant(t, &realm, service));
+                }
+                if !self.credentials.is_anonymous() && !realm.is_https() && !realm.is_loopback() {
+                    return Step::Failed(Error::new(
+                        Code::InsecureRealm,
+                        format!("refusing to send credentials to {} over plain http; nothing was sent", realm.origin()),
+                    ));
+                }
+                let attempt = if self.credentials.refresh_token.is_some() {
+                    Attempt::RefreshPost
+                } else if self.credentials.password.is_some() && client.get_only.get(&realm.to_string(), now).is_none() {
+                    Attempt::PasswordPost
+                } else {
+                    Attempt::Get
+                };
+                self.send_token(realm, service, key, attempt)
+            }
+        }
+    }
+
+    fn send_token(&mut self, realm: HttpUrl, service: Option<String>, key: String, attempt: Attempt) -> Step {
+        let scope = self.scope.to_string();
+        let svc = service.as_deref();
+        let request = match attempt {
+            Attempt::Get | Attempt::GetAfterPost => {
+                let mut pairs: Vec<(&str, &str)> = Vec::new();
+                if let Some(s) = svc {
+                    pairs.push(("service", s));
+                }
+                pairs.push(("scope", &scope));
+                let mut headers = Vec::new();
+                if let Some(basic) = self.credentials.basic_header() {
+                    headers.push(("authorization", basic));
+                }
+                Request {
+                    purpose: Purpose::Token,
+                    method: Method::Get,
+                    url: with_query(&realm, &encode_pairs(&pairs)),
+                    headers,
+                    body: None,
+                    redirect: Redirect::Follow,
+                }
+            }
+            Attempt::PasswordPost | Attempt::RefreshPost => {
+                let c = &self.credentials;
+                let mut pairs: Vec<(&str, &str)> = Vec::new();
+                match (attempt, c.password_pair(), c.refresh_token.as_deref()) {
+                    (Attempt::RefreshPost, _, Some(rt)) => {
+                        pairs.push(("grant_type", "refresh_token"));
+                        pairs.push(("refresh_token", rt));
+                    }
+                    (_, Some((user, pass)), _) => {
+                        pairs.extend([("grant_type", "password"), ("username", user), ("password", pass), ("access_type", "offline")]);
+                    }
+                    _ => return Step::Failed(Error::new(Code::Unauthorized, "internal: no credentials for the OAuth2 grant")),
+                }
+                if let Some(s) = svc {
+                    pairs.push(("service", s));
+                }
+                pairs.push(("client_id", CLIENT_ID));
+                pairs.push(("scope", &scope));
+                Request {
+                    purpose: Purpose::Token,
+                    method: Method::Post,
+                    url: realm.to_string(),
+                    headers: vec![("content-type", "application/x-www-form-urlencoded".to_string())],
+                    body: Some(encode_pairs(&pairs)),
+                    redirect: Redirect::Manual,
+                }
+            }
+        };
+        self.state = State::AwaitToken { realm, service, key, attempt };
+        Step::Send(request)
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn on_token(
+        &mut self,
+        client: &mut Client,
+        r: Response,
+        now: u64,
+        realm: HttpUrl,
+        service: Option<String>,
+        key: String,
+        attempt: Attempt,
+    ) -> Step {
+        let posted = matches!(attempt, Attempt::PasswordPost | Attempt::RefreshPost);
+        if realm.is_https()
+            && r.url.as_deref().is_some_and(|u| u.len() >= 7 && u.get(..7).is_some_and(|p| p.eq_ignore_ascii_case("http://")))
+        {
+            return Step::Failed(Error::new(
+                Code::InsecureRealm,
+                format!("the token server at {} redirected from https to plain http; refusing its answer", realm.origin()),
+            ));
+        }
+        let refused_post = matches!(r.status, 0 | 300..=399 | 400 | 401 | 403 | 404 | 405);
+        if posted && refused_post && self.credentials.password.is_some() {
+            // Not every token server speaks OAuth2 (spec oauth.md: on 404 "refer to … GET").
+            // Seen in the wild: GHCR 405, GCR 404 (2017), Artifactory 401 (2018), Harbor 403
+            // (v1.9), ACR 400 (2022), GitLab HTML 404.
+            return self.send_token(realm, service, key, Attempt::GetAfterPost);
+        }
+        if !(200..=299).contains(&r.status) {
+            if r.status == 404 {
+                client.challenges.remove(&self.base.to_string());
+            }
+            let code = if matches!(r.status, 401 | 403) { Code::Unauthorized } else { Code::TokenEndpoint };
+            let mut msg = format!("the token server {}{} answered {}", realm.origin(), path_only(&realm.rest), r.status);
+            if let Some(detail) = r.www_authenticate.as_deref().and_then(challenge_error) {
+                msg.push_str(" [");
+                msg.push_str(&self.redact(&detail));
+                msg.push(']');
+            }
+            if code == Code::Unauthorized && self.credentials.is_anonymous() {
+                msg.push_str("; anonymous access was refused, pass username and password");
+            }
+            return Step::Failed(self.http_error(code, msg, &r));
+        }
+        if r.body_truncated {
+            return Step::Failed(
+                Error::new(
+                    Code::BadTokenResponse,
+                    format!("the token response from {} is larger than {} bytes", realm.origin(), token::MAX_BODY),
+                )
+                .with_status(r.status),
+            );
+        }
+        let decoded = match token::decode(&r.body) {
+            Ok(t) => t,
+            Err(mut e) => {
+                e.message = format!("{} (from {})", self.redact(&e.message), realm.origin());
+                return Step::Failed(e.with_status(r.status));
+            }
+        };
+        let life_ms = decoded.expires_in.saturating_mul(1000);
+        let expires_at = now.saturating_add(life_ms);
+        let fresh_until = expires_at.saturating_sub(REFRESH_MARGIN_MS.min(life_ms / 4));
+        let cached = CachedToken {
+            token: decoded.token,
+            expires_at,
+            refresh_token: decoded.refresh_token,
+            scope: decoded.scope.as_deref().map(split_list),
+        };
+        client.tokens.insert(key, cached.clone(), fresh_until, now);
+        if attempt == Attempt::GetAfterPost {
+            client.get_only.insert(realm.to_string(), (), now.saturating_add(CHALLENGE_TTL_MS), now);
+        }
+        Step::Done(self.bearer_grant(cached, &realm, service))
+    }
+
+    fn http_error(&self, code: Code, mut msg: String, r: &Response) -> Error {
+        if let Some(detail) = server_error::describe(&r.body) {
+            msg.push_str(": ");
+            msg.push_str(&self.redact(&detail));
+        }
+        if let Some(ra) = &r.retry_after {
+            msg.push_str(" (Retry-After: ");
+            msg.push_str(&server_error::clip(ra));
+            msg.push(')');
+        }
+        let mut e = Error::new(code, msg);
+        if r.status != 0 {
+            e = e.with_status(r.status);
+        }
+        e.retry_after = r.retry_after.as_deref().map(server_error::clip);
+        e
+    }
+
+    fn token_key(&self, realm: &HttpUrl, service: Option<&str>) -> String {
+        let mut k = realm.to_string();
+        for part in [service.unwrap_or(""), &self.scope.to_string(), &self.credentials.cache_id()] {
+            k.push('\n');
+            k.push_str(part);
+        }
+        k
+    }
+
+    fn bearer_grant(&self, t: CachedToken, realm: &HttpUrl, service: Option<String>) -> Grant {
+        let mut g = self.grant(
+            Some(format!("Bearer {}", t.token)),
+            Some(t.token),
+            Some(t.expires_at),
+            t.refresh_token,
+            Some(realm.to_string()),
+            service,
+        );
+        if let Some(scope) = t.scope {
+            g.scope = scope;
+        }
+        g
+    }
+
+    fn grant(
+        &self,
+        authorization: Option<String>,
+        token: Option<String>,
+        expires_at: Option<u64>,
+        refresh_token: Option<String>,
+        realm: Option<String>,
+        service: Option<String>,
+    ) -> Grant {
+        Grant {
+            authorization,
+            token,
+            expires_at,
+            scope: vec![self.scope.to_string()],
+            realm,
+            service,
+            registry: self.base.to_string(),
+            repository: self.repository.clone(),
+            refresh_token,
+        }
+    }
+}
+
+fn path_only(rest: &str) -> &str {
+    rest.split('?').next().unwrap_or("")
+}
+
+/// RFC 6750 §3: `error` and `error_description` in a Bearer challenge explain a refusal.
+fn challenge_error(header: &str) -> Option<String> {
+    let challenges = parse_challenges(header).ok()?;
+    let c = challenges.iter().find(|c| c.param("error").is_some() || c.param("error_description").is_some())?;
+    let parts: Vec<&str> = [c.param("error"), c.param("error_description")].into_iter().flatten().filter(|s| !s.is_empty()).collect();
+    (!parts.is_empty()).then(|| server_error::clip(&parts.join(": ")))
+}
+
+/// Picks what to do from a 401's challenges: Bearer if offered (the only scheme that yields a
+/// token), else Basic. The `scope` of a `/v2/` challenge describes the ping, not the image
+/// (GHCR names another repository there, Gitea sends `*`), so it is deliberately ignored.
+fn select_challenge(header: Option<&str>, base: &HttpUrl) -> Result<Auth, Error> {
+    let header = header.map(str::trim).filter(|h| !h.is_empty()).ok_or_else(|| {
+        Error::new(
+            Code::NoChallenge,
+            "no WWW-Authenticate header came with it. In a browser the header is hidden unless the \
+             registry sends Access-Control-Expose-Headers: WWW-Authenticate; otherwise route the \
+             requests through a proxy of yours with the registryUrl option",
+        )
+    })?;
+    let challenges = parse_challenges(header)?;
+    let find = |scheme: &str| challenges.iter().find(|c: &&Challenge| c.scheme == scheme);
+    if let Some(bearer) = find("bearer") {
+        let realm = bearer.param("realm").ok_or_else(|| Error::new(Code::InvalidChallenge, "its Bearer challenge has no realm"))?;
+        let realm = resolve_realm(realm, base)?;
+        let service = bearer.param("service").filter(|s| !s.is_empty()).map(str::to_string);
+        return Ok(Auth::Bearer { realm, service });
+    }
+    if let Some(basic) = find("basic") {
+        return Ok(Auth::Basic { realm: basic.param("realm").map(str::to_string) });
+    }
+    let schemes: Vec<&str> = challenges.iter().map(|c| c.scheme.as_str()).collect();
+    Err(Error::new(Code::UnsupportedChallenge, format!("it offers only {} authentication, not Bearer or Basic", schemes.join(", "))))
+}

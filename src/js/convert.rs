@@ -1,0 +1,211 @@
+//! Conversions between JavaScript values and the core's types, and the error objects callers
+//! see. Plain `Reflect` calls instead of serde-wasm-bindgen: a dozen fields do not justify its
+//! code size.
+
+use crate::challenge::Challenge;
+use crate::error::{Code, Error};
+use crate::flow::Grant;
+use crate::reference::Reference;
+use js_sys::{Array, Function, Object, Reflect};
+use wasm_bindgen::{JsCast, JsValue};
+
+pub fn set(target: &JsValue, key: &str, value: &JsValue) {
+    // Reflect.set only fails on frozen or exotic targets; ours are fresh plain objects.
+    let _ = Reflect::set(target, &JsValue::from_str(key), value);
+}
+
+fn opt_str(v: Option<&str>) -> JsValue {
+    v.map_or(JsValue::NULL, JsValue::from_str)
+}
+
+/// A RegistryAuthError: a real `Error` (so `instanceof Error` holds and stacks work) with
+/// `name`, `code`, `status`, `retryAfter` and the original JS failure as `cause`.
+pub fn error_to_js(e: &Error, cause: Option<&JsValue>) -> JsValue {
+    let err = js_sys::Error::new(&e.message);
+    err.set_name("RegistryAuthError");
+    let v: JsValue = err.into();
+    set(&v, "code", &JsValue::from_str(e.code.as_str()));
+    if let Some(status) = e.status {
+        set(&v, "status", &JsValue::from_f64(f64::from(status)));
+    }
+    if let Some(ra) = &e.retry_after {
+        set(&v, "retryAfter", &JsValue::from_str(ra));
+    }
+    if let Some(c) = cause {
+        set(&v, "cause", c);
+    }
+    v
+}
+
+pub fn invalid(message: String) -> JsValue {
+    error_to_js(&Error::new(Code::InvalidReference, message), None)
+}
+
+/// A short human description of a thrown JS value, including undici's `cause`
+/// ("fetch failed (connect ECONNREFUSED 127.0.0.1:9)").
+pub fn describe_js_error(e: &JsValue) -> String {
+    let one = |v: &JsValue| -> Option<String> {
+        if let Some(err) = v.dyn_ref::<js_sys::Error>() {
+            let msg: String = err.message().into();
+            let name: String = err.name().into();
+            return Some(if msg.is_empty() { name } else { msg });
+        }
+        v.as_string()
+    };
+    let mut s = one(e).unwrap_or_else(|| "unknown failure".to_string());
+    if let Ok(cause) = Reflect::get(e, &JsValue::from_str("cause")) {
+        if let Some(c) = one(&cause).filter(|c| !c.is_empty() && *c != s) {
+            s.push_str(" (");
+            s.push_str(&c);
+            s.push(')');
+        }
+    }
+    s
+}
+
+pub fn reference_to_js(r: &Reference) -> JsValue {
+    let o: JsValue = Object::new().into();
+    set(&o, "domain", &JsValue::from_str(&r.domain));
+    set(&o, "path", &JsValue::from_str(&r.path));
+    set(&o, "name", &JsValue::from_str(&r.name()));
+    set(&o, "tag", &opt_str(r.tag.as_deref()));
+    set(&o, "digest", &opt_str(r.digest.as_deref()));
+    set(&o, "familiar", &JsValue::from_str(&r.familiar()));
+    set(&o, "registryUrl", &JsValue::from_str(&r.registry_url()));
+    o
+}
+
+pub fn challenges_to_js(list: &[Challenge]) -> JsValue {
+    let out = Array::new();
+    for c in list {
+        let o: JsValue = Object::new().into();
+        set(&o, "scheme", &JsValue::from_str(&c.scheme));
+        let params: JsValue = Object::new().into();
+        for (k, v) in &c.params {
+            let value = JsValue::from_str(v);
+            if k == "__proto__" {
+                // A plain assignment would set the prototype instead of an own property.
+                let desc = Object::new();
+                set(&desc, "value", &value);
+                set(&desc, "enumerable", &JsValue::TRUE);
+                set(&desc, "writable", &JsValue::TRUE);
+                set(&desc, "configurable", &JsValue::TRUE);
+                let target: &Object = params.unchecked_ref();
+                let _ = Reflect::define_property(target, &JsValue::from_str(k), &desc);
+            } else {
+                set(&params, k, &value);
+            }
+        }
+        set(&o, "params", &params);
+        out.push(&o);
+    }
+    out.into()
+}
+
+pub fn grant_to_js(g: &Grant) -> JsValue {
+    let o: JsValue = Object::new().into();
+    set(&o, "authorization", &opt_str(g.authorization.as_deref()));
+    set(&o, "token", &opt_str(g.token.as_deref()));
+    set(&o, "expiresAt", &g.expires_at.map_or(JsValue::NULL, |t| JsValue::from_f64(t as f64)));
+    let scope = Array::new();
+    for s in &g.scope {
+        scope.push(&JsValue::from_str(s));
+    }
+    set(&o, "scope", &scope);
+    set(&o, "realm", &opt_str(g.realm.as_deref()));
+    set(&o, "service", &opt_str(g.service.as_deref()));
+    set(&o, "registry", &JsValue::from_str(&g.registry));
+    set(&o, "repository", &JsValue::from_str(&g.repository));
+    set(&o, "refreshToken", &opt_str(g.refresh_token.as_deref()));
+    o
+}
+
+/// Reads options with the client's defaults merged underneath, key by key.
+pub struct OptionReader<'a> {
+    pub call: &'a JsValue,
+    pub defaults: &'a JsValue,
+}
+
+impl OptionReader<'_> {
+    pub fn check_object(value: &JsValue, what: &str) -> Result<(), JsValue> {
+        if value.is_undefined() || value.is_null() || (value.is_object() && !value.is_function()) {
+            Ok(())
+        } else {
+            Err(invalid(format!("{what} must be an object")))
+        }
+    }
+
+    fn raw(&self, key: &str) -> JsValue {
+        let k = JsValue::from_str(key);
+        for source in [self.call, self.defaults] {
+            if source.is_object() {
+                if let Ok(v) = Reflect::get(source, &k) {
+                    if !v.is_undefined() {
+                        return v;
+                    }
+                }
+            }
+        }
+        JsValue::UNDEFINED
+    }
+
+    pub fn string(&self, key: &str) -> Result<Option<String>, JsValue> {
+        let v = self.raw(key);
+        if v.is_undefined() || v.is_null() {
+            return Ok(None);
+        }
+        v.as_string().map(Some).ok_or_else(|| invalid(format!("option {key} must be a string")))
+    }
+
+    pub fn strings(&self, key: &str) -> Result<Vec<String>, JsValue> {
+        let v = self.raw(key);
+        if v.is_undefined() || v.is_null() {
+            return Ok(Vec::new());
+        }
+        if !Array::is_array(&v) {
+            return Err(invalid(format!("option {key} must be an array of strings, e.g. [\"pull\", \"push\"]")));
+        }
+        let arr: Array = v.unchecked_into();
+        if arr.length() > 64 {
+            return Err(invalid(format!("option {key} has more than 64 entries")));
+        }
+        arr.iter().map(|item| item.as_string().ok_or_else(|| invalid(format!("option {key} must be an array of strings")))).collect()
+    }
+
+    pub fn function(&self, key: &str) -> Result<Option<Function>, JsValue> {
+        let v = self.raw(key);
+        if v.is_undefined() || v.is_null() {
+            return Ok(None);
+        }
+        v.dyn_into::<Function>().map(Some).map_err(|_| invalid(format!("option {key} must be a function")))
+    }
+
+    pub fn signal(&self) -> Result<Option<JsValue>, JsValue> {
+        let v = self.raw("signal");
+        if v.is_undefined() || v.is_null() {
+            return Ok(None);
+        }
+        let looks_right = v.is_object()
+            && Reflect::get(&v, &JsValue::from_str("addEventListener")).is_ok_and(|f| f.is_function())
+            && Reflect::has(&v, &JsValue::from_str("aborted")).unwrap_or(false);
+        if looks_right {
+            Ok(Some(v))
+        } else {
+            Err(invalid("option signal must be an AbortSignal".to_string()))
+        }
+    }
+
+    /// `timeoutMs`: a positive number of milliseconds; `Infinity` turns the timeout off.
+    pub fn timeout_ms(&self, default_ms: f64) -> Result<Option<f64>, JsValue> {
+        let v = self.raw("timeoutMs");
+        if v.is_undefined() || v.is_null() {
+            return Ok(Some(default_ms));
+        }
+        match v.as_f64() {
+            Some(ms) if ms == f64::INFINITY => Ok(None),
+            // setTimeout holds a signed 32-bit delay; beyond it fires at once.
+            Some(ms) if ms > 0.0 && ms.is_finite() => Ok(Some(ms.min(2_147_483_647.0))),
+            _ => Err(invalid("option timeoutMs must be a positive number of milliseconds (or Infinity)".to_string())),
+        }
+    }
+}

@@ -1,0 +1,118 @@
+//! One HTTP exchange: a core [`Request`] out through `fetch`, a core [`Response`] back, with the
+//! body read as a stream and cut at [`MAX_BODY`] so a hostile server cannot make us buffer 50 MB.
+
+use super::bindings::{global_fetch, BodyStream, FetchResponse, HeadersLike};
+use super::convert::set;
+use crate::flow::{Purpose, Redirect, Request, Response};
+use crate::token::MAX_BODY;
+use js_sys::{Function, Object, Promise, Reflect, Uint8Array};
+use wasm_bindgen::{JsCast, JsValue};
+use wasm_bindgen_futures::JsFuture;
+
+pub async fn send(req: &Request, fetch: Option<&Function>, signal: &JsValue) -> Result<Response, JsValue> {
+    let init: JsValue = Object::new().into();
+    set(&init, "method", &JsValue::from_str(req.method.as_str()));
+    if !req.headers.is_empty() {
+        let headers: JsValue = Object::new().into();
+        for (k, v) in &req.headers {
+            set(&headers, k, &JsValue::from_str(v));
+        }
+        set(&init, "headers", &headers);
+    }
+    if let Some(body) = &req.body {
+        set(&init, "body", &JsValue::from_str(body));
+    }
+    let redirect = match req.redirect {
+        Redirect::Follow => "follow",
+        Redirect::Manual => "manual",
+    };
+    set(&init, "redirect", &JsValue::from_str(redirect));
+    // Never send cookies or HTTP auth the browser may hold for the registry.
+    set(&init, "credentials", &JsValue::from_str("omit"));
+    set(&init, "signal", signal);
+    let url = JsValue::from_str(&req.url);
+    let pending = match fetch {
+        Some(f) => f.call2(&JsValue::UNDEFINED, &url, &init)?,
+        None => global_fetch(&req.url, &init)?,
+    };
+    let value = JsFuture::from(Promise::resolve(&pending)).await?;
+    if !value.is_object() {
+        return Err(js_sys::TypeError::new("fetch resolved to something that is not a Response").into());
+    }
+    let res: FetchResponse = value.unchecked_into();
+    let status = res.status().as_f64().filter(|s| (0.0..=999.0).contains(s)).unwrap_or(0.0) as u16;
+    let headers: HeadersLike = res.headers().unchecked_into();
+    let header = |name: &str| -> Option<String> { headers.get(name).ok().and_then(|v| v.as_string()) };
+    let mut out = Response {
+        status,
+        www_authenticate: header("www-authenticate"),
+        retry_after: header("retry-after"),
+        url: res.url().as_string().filter(|u| !u.is_empty()),
+        ..Response::default()
+    };
+    let wanted = req.purpose == Purpose::Token || !(status == 401 || (200..=299).contains(&status));
+    if wanted {
+        read_body(&res, &mut out).await?;
+    } else {
+        discard_body(&res);
+    }
+    Ok(out)
+}
+
+async fn read_body(res: &FetchResponse, out: &mut Response) -> Result<(), JsValue> {
+    let body = res.body();
+    let has_reader = body.is_object() && Reflect::get(&body, &JsValue::from_str("getReader")).is_ok_and(|f| f.is_function());
+    if !has_reader {
+        // A Response-like from a custom fetch without streams: take the buffer and cut it.
+        let buf = JsFuture::from(res.array_buffer()?).await?;
+        let bytes = Uint8Array::new(&buf);
+        let len = bytes.length() as usize;
+        out.body_truncated = len > MAX_BODY;
+        out.body = bytes.subarray(0, len.min(MAX_BODY) as u32).to_vec();
+        return Ok(());
+    }
+    let reader = body.unchecked_into::<BodyStream>().get_reader()?;
+    loop {
+        let chunk = JsFuture::from(reader.read()?).await?;
+        let done = Reflect::get(&chunk, &JsValue::from_str("done")).map(|d| d.is_truthy()).unwrap_or(true);
+        if done {
+            return Ok(());
+        }
+        let value = Reflect::get(&chunk, &JsValue::from_str("value"))?;
+        let Some(bytes) = value.dyn_ref::<Uint8Array>() else {
+            return Err(js_sys::TypeError::new("the response body stream yielded something other than bytes").into());
+        };
+        let room = MAX_BODY.saturating_sub(out.body.len());
+        let len = bytes.length() as usize;
+        if len > room {
+            out.body.extend(bytes.subarray(0, room as u32).to_vec());
+            out.body_truncated = true;
+            if let Ok(p) = reader.cancel() {
+                ignore_rejection(&p);
+            }
+            return Ok(());
+        }
+        out.body.extend(bytes.to_vec());
+    }
+}
+
+/// Frees the connection (undici keeps a socket busy until the body is consumed or cancelled).
+fn discard_body(res: &FetchResponse) {
+    let body = res.body();
+    if body.is_object() && Reflect::get(&body, &JsValue::from_str("cancel")).is_ok_and(|f| f.is_function()) {
+        if let Ok(p) = body.unchecked_into::<BodyStream>().cancel() {
+            ignore_rejection(&p);
+        }
+    }
+}
+
+/// Attaches a no-op handler so a promise we do not await can never become an unhandled
+/// rejection in the user's process.
+pub fn ignore_rejection(p: &Promise) {
+    thread_local! {
+        static NOOP: wasm_bindgen::closure::Closure<dyn FnMut(JsValue)> = wasm_bindgen::closure::Closure::new(|_: JsValue| {});
+    }
+    NOOP.with(|f| {
+        let _ = p.catch(f);
+    });
+}

@@ -1,0 +1,286 @@
+//! The wasm-bindgen shell: the only code that touches JavaScript. It reads options, drives a
+//! [`Flow`] with the global (or the caller's) `fetch`, shares in-flight work between identical
+//! concurrent calls, enforces `timeoutMs` and `signal`, and turns results and errors into JS
+//! values. Every decision about the protocol lives in the core.
+
+mod bindings;
+mod cancel;
+mod convert;
+mod http;
+
+use crate::challenge::parse_challenges as parse_challenges_core;
+use crate::credentials::Credentials;
+use crate::error::{Code, Error};
+use crate::flow::{Client, Flow, Mode, Options, Request, Step};
+use crate::reference::Reference;
+use bindings::{AbortController, SignalLike};
+use cancel::{aborted_error, Cancel};
+use convert::{error_to_js, grant_to_js, invalid, set, OptionReader};
+use js_sys::{Array, Function, Object, Promise};
+use std::cell::{Cell, RefCell};
+use std::collections::BTreeMap;
+use std::rc::Rc;
+use wasm_bindgen::prelude::*;
+use wasm_bindgen_futures::{future_to_promise, JsFuture};
+
+const DEFAULT_TIMEOUT_MS: f64 = 30_000.0;
+
+/// Requests one flow may make: ping, POST, GET fallback — with room to spare.
+const MAX_REQUESTS: usize = 6;
+
+/// Work shared by every caller with the same flight key.
+struct Flight {
+    promise: Promise,
+    controller: Option<AbortController>,
+    waiters: Cell<usize>,
+}
+
+struct Inner {
+    core: RefCell<Client>,
+    defaults: JsValue,
+    flights: RefCell<BTreeMap<String, Rc<Flight>>>,
+}
+
+/// A token client with its own caches. `new RegistryClient({ username, password })` gives each
+/// call those defaults; a call's own options win key by key.
+#[wasm_bindgen]
+pub struct RegistryClient {
+    inner: Rc<Inner>,
+}
+
+thread_local! {
+    /// What the top-level `getToken` uses, so its cache is shared module-wide.
+    static DEFAULT_CLIENT: Rc<Inner> = Rc::new(Inner::new(JsValue::UNDEFINED));
+}
+
+fn now_ms(clock: Option<&Function>) -> u64 {
+    let t = clock.and_then(|f| f.call0(&JsValue::UNDEFINED).ok()).and_then(|v| v.as_f64()).unwrap_or_else(js_sys::Date::now);
+    if t.is_finite() && t > 0.0 {
+        t as u64
+    } else {
+        0
+    }
+}
+
+/// What one call resolved from its arguments.
+struct Call {
+    flow: Flow,
+    key: String,
+    fetch: Option<Function>,
+    clock: Option<Function>,
+    signal: Option<JsValue>,
+    timeout_ms: Option<f64>,
+}
+
+impl Inner {
+    fn new(defaults: JsValue) -> Inner {
+        Inner { core: RefCell::new(Client::new()), defaults, flights: RefCell::new(BTreeMap::new()) }
+    }
+
+    fn prepare(&self, image_ref: &JsValue, options: &JsValue, mode: Mode) -> Result<Call, JsValue> {
+        OptionReader::check_object(options, "options")?;
+        let image_ref = image_ref.as_string().ok_or_else(|| invalid("the image reference must be a string".to_string()))?;
+        let o = OptionReader { call: options, defaults: &self.defaults };
+        let credentials =
+            Credentials { username: o.string("username")?, password: o.string("password")?, refresh_token: o.string("refreshToken")? };
+        let opts = Options { actions: o.strings("actions")?, credentials, registry_url: o.string("registryUrl")?, mode };
+        let flow = Flow::new(&image_ref, opts).map_err(|e| error_to_js(&e, None))?;
+        let key = flow.flight_key();
+        Ok(Call {
+            flow,
+            key,
+            fetch: o.function("fetch")?,
+            clock: o.function("now")?,
+            signal: o.signal()?,
+            timeout_ms: o.timeout_ms(DEFAULT_TIMEOUT_MS)?,
+        })
+    }
+}
+
+/// Starts or joins the work for one call and returns the caller's promise.
+fn call(inner: &Rc<Inner>, image_ref: JsValue, options: JsValue, mode: Mode) -> Promise {
+    let mut c = match inner.prepare(&image_ref, &options, mode) {
+        Ok(c) => c,
+        Err(e) => return Promise::reject(&e),
+    };
+    if let Some(signal) = &c.signal {
+        if signal.unchecked_ref::<SignalLike>().aborted().is_truthy() {
+            return Promise::reject(&aborted_error(signal));
+        }
+    }
+    let existing = inner.flights.borrow().get(&c.key).cloned();
+    let flight = match existing {
+        Some(f) => f,
+        None => {
+            let step = c.flow.start(&mut inner.core.borrow_mut(), now_ms(c.clock.as_ref()));
+            match step {
+                // The cached path: no request, no timer, no allocation beyond the answer.
+                Step::Done(g) => return Promise::resolve(&result_value(&grant_to_js(&g), mode)),
+                Step::Failed(e) => return Promise::reject(&error_to_js(&e, None)),
+                Step::Send(first) => start_flight(inner, c.flow, first, c.key.clone(), c.fetch, c.clock, mode),
+            }
+        }
+    };
+    flight.waiters.set(flight.waiters.get() + 1);
+    let (inner, key, signal, timeout_ms) = (inner.clone(), c.key, c.signal, c.timeout_ms);
+    future_to_promise(async move {
+        let cancel = Cancel::new(signal.as_ref(), timeout_ms);
+        let race = Promise::race(&Array::of2(&flight.promise, &cancel.promise));
+        let result = JsFuture::from(race).await;
+        let gave_up = cancel.fired.get();
+        drop(cancel);
+        flight.waiters.set(flight.waiters.get().saturating_sub(1));
+        if gave_up && flight.waiters.get() == 0 {
+            // Nobody waits any more: stop the requests, and let the next call start afresh.
+            if let Some(c) = &flight.controller {
+                c.abort();
+            }
+            remove_flight(&inner, &key, &flight);
+        }
+        result
+    })
+}
+
+fn result_value(authorization: &JsValue, mode: Mode) -> JsValue {
+    match mode {
+        Mode::Authorization => authorization.clone(),
+        Mode::Token => {
+            let token = js_sys::Reflect::get(authorization, &JsValue::from_str("token")).unwrap_or(JsValue::NULL);
+            if token.is_string() {
+                token
+            } else {
+                // The registry needs no authentication: an empty token, as documented.
+                JsValue::from_str("")
+            }
+        }
+    }
+}
+
+fn remove_flight(inner: &Inner, key: &str, flight: &Rc<Flight>) {
+    let mut flights = inner.flights.borrow_mut();
+    if flights.get(key).is_some_and(|f| Rc::ptr_eq(f, flight)) {
+        flights.remove(key);
+    }
+}
+
+fn start_flight(
+    inner: &Rc<Inner>,
+    flow: Flow,
+    first: Request,
+    key: String,
+    fetch: Option<Function>,
+    clock: Option<Function>,
+    mode: Mode,
+) -> Rc<Flight> {
+    let controller = AbortController::new().ok();
+    let signal = controller.as_ref().map_or(JsValue::UNDEFINED, AbortController::signal);
+    let runner = {
+        let inner = inner.clone();
+        async move { drive(&inner, flow, first, fetch.as_ref(), clock.as_ref(), &signal).await.map(|g| result_value(&g, mode)) }
+    };
+    let promise = future_to_promise(runner);
+    let flight = Rc::new(Flight { promise: promise.clone(), controller, waiters: Cell::new(0) });
+    inner.flights.borrow_mut().insert(key.clone(), flight.clone());
+    // Whatever happens, the finished flight leaves the map (unless a newer one replaced it).
+    let cleanup = {
+        let (inner, flight) = (inner.clone(), flight.clone());
+        async move {
+            let _ = JsFuture::from(promise).await;
+            remove_flight(&inner, &key, &flight);
+            Ok(JsValue::UNDEFINED)
+        }
+    };
+    let _ = future_to_promise(cleanup);
+    flight
+}
+
+async fn drive(
+    inner: &Inner,
+    mut flow: Flow,
+    first: Request,
+    fetch: Option<&Function>,
+    clock: Option<&Function>,
+    signal: &JsValue,
+) -> Result<JsValue, JsValue> {
+    let mut request = first;
+    for _ in 0..MAX_REQUESTS {
+        let response = match http::send(&request, fetch, signal).await {
+            Ok(r) => r,
+            Err(js_err) => {
+                if signal.unchecked_ref::<SignalLike>().aborted().is_truthy() {
+                    // Every caller has already left; this value is never seen.
+                    return Err(error_to_js(&Error::new(Code::Aborted, "aborted"), Some(&js_err)));
+                }
+                let e = flow.on_network_error(&mut inner.core.borrow_mut(), &convert::describe_js_error(&js_err));
+                return Err(error_to_js(&e, Some(&js_err)));
+            }
+        };
+        let step = flow.on_response(&mut inner.core.borrow_mut(), response, now_ms(clock));
+        match step {
+            Step::Send(next) => request = next,
+            Step::Done(g) => return Ok(grant_to_js(&g)),
+            Step::Failed(e) => return Err(error_to_js(&e, None)),
+        }
+    }
+    Err(error_to_js(&Error::new(Code::TokenEndpoint, "too many requests for one token"), None))
+}
+
+#[wasm_bindgen]
+impl RegistryClient {
+    #[wasm_bindgen(constructor)]
+    pub fn new(defaults: JsValue) -> Result<RegistryClient, JsValue> {
+        OptionReader::check_object(&defaults, "RegistryClient defaults")?;
+        // A copy: later changes to the caller's object must not change this client.
+        let copy: JsValue =
+            if defaults.is_object() { Object::assign(&Object::new(), defaults.unchecked_ref()).into() } else { JsValue::UNDEFINED };
+        Ok(RegistryClient { inner: Rc::new(Inner::new(copy)) })
+    }
+
+    /// Resolves to the bearer token for the image ("" when the registry needs no auth).
+    #[wasm_bindgen(js_name = getToken)]
+    pub fn get_token(&self, image_ref: JsValue, options: JsValue) -> Promise {
+        call(&self.inner, image_ref, options, Mode::Token)
+    }
+
+    /// Resolves to the whole Authorization (header value, token, expiry, scope, realm…).
+    pub fn authorize(&self, image_ref: JsValue, options: JsValue) -> Promise {
+        call(&self.inner, image_ref, options, Mode::Authorization)
+    }
+
+    /// Forgets tokens, challenges and per-realm facts. Calls in flight finish normally.
+    #[wasm_bindgen(js_name = clearCache)]
+    pub fn clear_cache(&self) {
+        self.inner.core.borrow_mut().clear();
+    }
+
+    /// Cache occupancy, for monitoring and for tests of the bound.
+    pub fn stats(&self) -> JsValue {
+        let s = self.inner.core.borrow().stats();
+        let o: JsValue = Object::new().into();
+        set(&o, "tokens", &JsValue::from_f64(s.tokens as f64));
+        set(&o, "tokenCapacity", &JsValue::from_f64(s.token_capacity as f64));
+        set(&o, "challenges", &JsValue::from_f64(s.challenges as f64));
+        set(&o, "inFlight", &JsValue::from_f64(self.inner.flights.borrow().len() as f64));
+        o
+    }
+}
+
+/// `getToken(imageRef, options)` on the module-wide client.
+#[wasm_bindgen(js_name = getToken)]
+pub fn get_token(image_ref: JsValue, options: JsValue) -> Promise {
+    DEFAULT_CLIENT.with(|inner| call(inner, image_ref, options, Mode::Token))
+}
+
+#[wasm_bindgen(js_name = parseReference)]
+pub fn parse_reference(image_ref: JsValue) -> Result<JsValue, JsValue> {
+    let s = image_ref.as_string().ok_or_else(|| invalid("the image reference must be a string".to_string()))?;
+    Reference::parse(&s).map(|r| convert::reference_to_js(&r)).map_err(|e| error_to_js(&e, None))
+}
+
+#[wasm_bindgen(js_name = parseChallenges)]
+pub fn parse_challenges(header: JsValue) -> Result<JsValue, JsValue> {
+    let s = header
+        .as_string()
+        .ok_or_else(|| error_to_js(&Error::new(Code::InvalidChallenge, "the WWW-Authenticate value must be a string"), None))?;
+    parse_challenges_core(&s).map(|c| convert::challenges_to_js(&c)).map_err(|e| error_to_js(&e, None))
+}

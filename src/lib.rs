@@ -1,0 +1,31 @@
+//! registry-token: Docker / OCI registry bearer tokens wherever JavaScript has `fetch`.
+//!
+//! ```text
+//!   JavaScript ──► shell (js/, wasm32 only) ──► flow::Flow ──► Request ──► fetch
+//!                     ▲     fetch, timers,          │  ▲                    │
+//!                     │     AbortSignal, errors     │  └──── Response ◄─────┘
+//!                     └─────────── Grant / Error ◄──┘
+//! ```
+//!
+//! Everything but `js/` is a sans-IO core: it parses references (`reference`) and
+//! `WWW-Authenticate` headers (`challenge`), builds scopes (`scope`), decodes token responses
+//! (`token`), keeps bounded caches with injected time (`cache`), and runs the token dance as a
+//! state machine (`flow`). It never performs I/O or reads a clock, so `cargo test` drives it
+//! natively with a fake clock. The core does not follow redirects, retry, sleep, or talk to the
+//! registry after the token: the token is the product.
+
+pub mod cache;
+pub mod challenge;
+pub mod credentials;
+pub mod error;
+pub mod flow;
+pub mod reference;
+pub mod scope;
+pub mod server_error;
+pub mod token;
+pub mod url;
+
+#[cfg(target_arch = "wasm32")]
+mod js;
+
+pub use error::{Code, Error};

@@ -1,0 +1,256 @@
+//! The little URL handling the token dance needs: a registry base URL, resolving a challenge's
+//! realm against it, loopback detection and query encoding.
+//!
+//! Why not the `url` crate: its IDNA tables cost tens of kilobytes of wasm, and every URL here
+//! ends up in the runtime's own `fetch`, which does the full WHATWG parse anyway. What must be
+//! decided *before* anything is sent (the scheme, the host for the loopback rule, where a relative
+//! realm points) is decided here.
+
+use crate::error::{Code, Error};
+
+/// An absolute http(s) URL split at the points this crate cares about.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct HttpUrl {
+    /// "http" or "https", lower-cased.
+    pub scheme: String,
+    /// host[:port] as written (IPv6 in brackets), lower-cased.
+    pub authority: String,
+    /// Everything after the authority: path, query (no fragment). May be empty.
+    pub rest: String,
+}
+
+impl HttpUrl {
+    /// Parses `scheme://authority/rest`, accepting only http and https. The fragment is dropped:
+    /// it is never sent on the wire anyway.
+    pub fn parse(input: &str) -> Result<HttpUrl, String> {
+        let input = input.trim();
+        let (scheme, after) = split_scheme(input).ok_or_else(|| "it has no scheme".to_string())?;
+        let scheme = scheme.to_ascii_lowercase();
+        if scheme != "http" && scheme != "https" {
+            return Err(format!("its scheme is {scheme}:, not http: or https:"));
+        }
+        let after = after.strip_prefix("//").ok_or_else(|| "it is not scheme://host/…".to_string())?;
+        let end = after.find(['/', '?', '#']).unwrap_or(after.len());
+        let (authority, rest) = after.split_at(end);
+        if authority.is_empty() {
+            return Err("it has no host".to_string());
+        }
+        if authority.contains('@') {
+            return Err("it embeds credentials (user@host)".to_string());
+        }
+        if authority.bytes().any(|b| b <= b' ' || b == b'\\' || b >= 0x7f) {
+            return Err("its host has characters a URL host cannot hold".to_string());
+        }
+        let rest = rest.split('#').next().unwrap_or("");
+        Ok(HttpUrl { scheme, authority: authority.to_ascii_lowercase(), rest: rest.to_string() })
+    }
+
+    /// The host without port or IPv6 brackets.
+    pub fn host(&self) -> &str {
+        let a = self.authority.as_str();
+        if let Some(v6) = a.strip_prefix('[') {
+            return v6.split(']').next().unwrap_or(v6);
+        }
+        a.rsplit_once(':').map_or(a, |(h, port)| if port.bytes().all(|b| b.is_ascii_digit()) { h } else { a })
+    }
+
+    pub fn origin(&self) -> String {
+        let mut s = String::with_capacity(self.scheme.len() + 3 + self.authority.len());
+        s.push_str(&self.scheme);
+        s.push_str("://");
+        s.push_str(&self.authority);
+        s
+    }
+
+    pub fn is_loopback(&self) -> bool {
+        is_loopback_host(self.host())
+    }
+
+    pub fn is_https(&self) -> bool {
+        self.scheme == "https"
+    }
+}
+
+impl std::fmt::Display for HttpUrl {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.origin())?;
+        f.write_str(&self.rest)
+    }
+}
+
+/// RFC 3986 §3.1: `scheme = ALPHA *( ALPHA / DIGIT / "+" / "-" / "." )` followed by ":".
+fn split_scheme(input: &str) -> Option<(&str, &str)> {
+    let (scheme, after) = input.split_once(':')?;
+    let mut bytes = scheme.bytes();
+    let first_ok = bytes.next().is_some_and(|b| b.is_ascii_alphabetic());
+    if first_ok && bytes.all(|b| b.is_ascii_alphanumeric() || b == b'+' || b == b'-' || b == b'.') {
+        Some((scheme, after))
+    } else {
+        None
+    }
+}
+
+/// Loopback is where plain http is acceptable: `localhost` (and `*.localhost`, RFC 6761 §6.3),
+/// 127.0.0.0/8 and ::1. Browsers treat the same hosts as secure contexts.
+pub fn is_loopback_host(host: &str) -> bool {
+    let host = host.trim_end_matches('.').to_ascii_lowercase();
+    if host == "localhost" || host.ends_with(".localhost") || host == "::1" || host == "[::1]" {
+        return true;
+    }
+    let mut parts = host.split('.');
+    let first = parts.next();
+    let rest: Vec<&str> = parts.collect();
+    first == Some("127")
+        && rest.len() == 3
+        && rest
+            .iter()
+            .all(|p| !p.is_empty() && p.len() <= 3 && p.bytes().all(|b| b.is_ascii_digit()) && p.parse::<u16>().is_ok_and(|n| n <= 255))
+}
+
+/// Validates the `registryUrl` option: an absolute http(s) URL, optionally with a path prefix
+/// (a proxy route), no query. Returns it without the trailing slash so "<base>/v2/" is right.
+pub fn parse_base(input: &str) -> Result<HttpUrl, Error> {
+    let mut url =
+        HttpUrl::parse(input).map_err(|why| Error::new(Code::InvalidReference, format!("registryUrl {input:?} is not usable: {why}")))?;
+    if url.rest.contains('?') {
+        return Err(Error::new(Code::InvalidReference, format!("registryUrl {input:?} must not have a query")));
+    }
+    while url.rest.ends_with('/') {
+        url.rest.pop();
+    }
+    Ok(url)
+}
+
+/// Resolves a challenge's `realm` against the registry base the challenge came from.
+/// Registries send absolute URLs; some proxies and test setups send `/token` or `token`, which a
+/// browser would resolve against the `/v2/` URL that was answered, so we do the same.
+pub fn resolve_realm(realm: &str, base: &HttpUrl) -> Result<HttpUrl, Error> {
+    let realm = realm.trim();
+    let bad = |why: String| Error::new(Code::InsecureRealm, format!("refusing realm {realm:?}: {why}"));
+    if realm.is_empty() {
+        return Err(Error::new(Code::InvalidChallenge, "the Bearer challenge has an empty realm"));
+    }
+    let absolute = if let Some(rest) = realm.strip_prefix("//") {
+        format!("{}://{}", base.scheme, rest)
+    } else if split_scheme(realm).is_some() {
+        realm.to_string()
+    } else if realm.starts_with('/') {
+        format!("{}{}", base.origin(), realm)
+    } else {
+        let v2 = format!("{}{}/v2/", base.origin(), base.rest);
+        format!("{v2}{realm}")
+    };
+    HttpUrl::parse(&absolute).map_err(bad)
+}
+
+/// Percent-encodes a query or form component: RFC 3986 unreserved characters stay, all else
+/// (including spaces, `:` and `/`) becomes %XX. Valid both in URLs and in
+/// application/x-www-form-urlencoded bodies.
+pub fn encode_component(out: &mut String, value: &str) {
+    const HEX: &[u8; 16] = b"0123456789ABCDEF";
+    for b in value.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~') {
+            out.push(char::from(b));
+        } else {
+            out.push('%');
+            out.push(char::from(HEX.get(usize::from(b >> 4)).copied().unwrap_or(b'0')));
+            out.push(char::from(HEX.get(usize::from(b & 15)).copied().unwrap_or(b'0')));
+        }
+    }
+}
+
+/// Builds `k1=v1&k2=v2…` with every key and value encoded.
+pub fn encode_pairs(pairs: &[(&str, &str)]) -> String {
+    let mut out = String::new();
+    for (k, v) in pairs {
+        if !out.is_empty() {
+            out.push('&');
+        }
+        encode_component(&mut out, k);
+        out.push('=');
+        encode_component(&mut out, v);
+    }
+    out
+}
+
+/// Appends an encoded query to a URL that may already carry one (Harbor-style realms do).
+pub fn with_query(url: &HttpUrl, query: &str) -> String {
+    let mut s = url.to_string();
+    if !query.is_empty() {
+        s.push(if url.rest.contains('?') { '&' } else { '?' });
+        s.push_str(query);
+    }
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_and_rejects() {
+        let u = HttpUrl::parse("HTTPS://Auth.Docker.io/token?x=1#frag").unwrap();
+        assert_eq!(u.scheme, "https");
+        assert_eq!(u.authority, "auth.docker.io");
+        assert_eq!(u.rest, "/token?x=1");
+        assert_eq!(u.host(), "auth.docker.io");
+        assert_eq!(HttpUrl::parse("http://[::1]:5000/v2/").unwrap().host(), "::1");
+        assert_eq!(HttpUrl::parse("http://127.0.0.1:80").unwrap().host(), "127.0.0.1");
+        for bad in [
+            "javascript:alert(1)",
+            "file:///etc/passwd",
+            "data:text/plain,x",
+            "ftp://x/",
+            "http:/x",
+            "http://",
+            "//x/y",
+            "http://u:p@x/",
+            "http://a b/",
+        ] {
+            assert!(HttpUrl::parse(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn loopback() {
+        for h in ["localhost", "LOCALHOST", "a.localhost", "127.0.0.1", "127.255.0.9", "::1", "[::1]"] {
+            assert!(is_loopback_host(h), "{h}");
+        }
+        for h in ["localhost.example", "128.0.0.1", "127.0.0.256", "127.0.0", "127.0.0.1.nip.io", "10.0.0.1", "::2", ""] {
+            assert!(!is_loopback_host(h), "{h}");
+        }
+    }
+
+    #[test]
+    fn base_url() {
+        let b = parse_base("http://127.0.0.1:5000/proxy/ghcr/").unwrap();
+        assert_eq!(b.to_string(), "http://127.0.0.1:5000/proxy/ghcr");
+        assert!(parse_base("ghcr.io").is_err());
+        assert!(parse_base("https://x/?a").is_err());
+    }
+
+    #[test]
+    fn realm_resolution() {
+        let base = parse_base("http://127.0.0.1:5000/p").unwrap();
+        let r = |s| resolve_realm(s, &base).map(|u| u.to_string());
+        assert_eq!(r("https://auth.docker.io/token").unwrap(), "https://auth.docker.io/token");
+        assert_eq!(r("/token").unwrap(), "http://127.0.0.1:5000/token");
+        assert_eq!(r("token").unwrap(), "http://127.0.0.1:5000/p/v2/token");
+        assert_eq!(r("//auth.example/t").unwrap(), "http://auth.example/t");
+        assert_eq!(r("javascript:alert(1)").unwrap_err().code, Code::InsecureRealm);
+        assert_eq!(r("file:///etc/passwd").unwrap_err().code, Code::InsecureRealm);
+        assert_eq!(r("data:,x").unwrap_err().code, Code::InsecureRealm);
+        assert_eq!(r("").unwrap_err().code, Code::InvalidChallenge);
+    }
+
+    #[test]
+    fn encoding() {
+        assert_eq!(
+            encode_pairs(&[("scope", "repository:a/b:pull,push"), ("x", "a b&é")]),
+            "scope=repository%3Aa%2Fb%3Apull%2Cpush&x=a%20b%26%C3%A9"
+        );
+        let u = HttpUrl::parse("https://h/service/token?account=x").unwrap();
+        assert_eq!(with_query(&u, "a=1"), "https://h/service/token?account=x&a=1");
+        assert_eq!(with_query(&HttpUrl::parse("https://h/t").unwrap(), "a=1"), "https://h/t?a=1");
+    }
+}

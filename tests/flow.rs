@@ -1,0 +1,466 @@
+//! The whole token dance driven natively: a scripted registry answers each request the flow
+//! emits, and a fake clock stands in for time. No sockets, no JavaScript.
+
+use registry_token::credentials::Credentials;
+use registry_token::flow::{Client, Flow, Grant, Method, Mode, Options, Redirect, Request, Response, Step};
+use registry_token::Code;
+
+const HUB_CHALLENGE: &str = r#"Bearer realm="https://auth.docker.io/token",service="registry.docker.io""#;
+
+fn opts(mode: Mode) -> Options {
+    Options { actions: Vec::new(), credentials: Credentials::default(), registry_url: None, mode }
+}
+
+fn with_password(mode: Mode, password: &str) -> Options {
+    let mut o = opts(mode);
+    o.credentials = Credentials { username: Some("alice".into()), password: Some(password.into()), refresh_token: None };
+    o
+}
+
+fn unauthorized(header: &str) -> Response {
+    Response { status: 401, www_authenticate: Some(header.to_string()), ..Response::default() }
+}
+
+fn ok(body: &str) -> Response {
+    Response { status: 200, body: body.as_bytes().to_vec(), ..Response::default() }
+}
+
+fn status(code: u16, body: &str) -> Response {
+    Response { status: code, body: body.as_bytes().to_vec(), ..Response::default() }
+}
+
+/// Runs one call to the end; `server` answers each request. Returns the outcome and the
+/// requests that were sent.
+fn run(
+    client: &mut Client,
+    reference: &str,
+    options: Options,
+    now: u64,
+    mut server: impl FnMut(&Request) -> Response,
+) -> (Result<Grant, registry_token::Error>, Vec<Request>) {
+    let mut flow = match Flow::new(reference, options) {
+        Ok(f) => f,
+        Err(e) => return (Err(e), Vec::new()),
+    };
+    let mut sent = Vec::new();
+    let mut step = flow.start(client, now);
+    loop {
+        match step {
+            Step::Done(g) => return (Ok(g), sent),
+            Step::Failed(e) => return (Err(e), sent),
+            Step::Send(req) => {
+                let resp = server(&req);
+                sent.push(req);
+                assert!(sent.len() <= 4, "too many requests");
+                step = flow.on_response(client, resp, now);
+            }
+        }
+    }
+}
+
+fn hub(req: &Request) -> Response {
+    if req.url.ends_with("/v2/") {
+        unauthorized(HUB_CHALLENGE)
+    } else {
+        ok(r#"{"token":"tok-1","access_token":"tok-1","expires_in":300,"issued_at":"2020-01-01T00:00:00Z"}"#)
+    }
+}
+
+#[test]
+fn anonymous_docker_hub_then_cached() {
+    let mut client = Client::new();
+    let (g, sent) = run(&mut client, "nginx:1.25", opts(Mode::Authorization), 1_000, hub);
+    let g = g.unwrap();
+    assert_eq!(sent.len(), 2);
+    assert_eq!(sent[0].url, "https://registry-1.docker.io/v2/");
+    assert!(sent[0].headers.is_empty(), "the ping must stay a CORS simple request");
+    assert_eq!(sent[1].method, Method::Get);
+    assert_eq!(sent[1].url, "https://auth.docker.io/token?service=registry.docker.io&scope=repository%3Alibrary%2Fnginx%3Apull");
+    assert!(sent[1].headers.is_empty());
+    assert_eq!(g.token.as_deref(), Some("tok-1"));
+    assert_eq!(g.authorization.as_deref(), Some("Bearer tok-1"));
+    assert_eq!(g.expires_at, Some(1_000 + 300_000));
+    assert_eq!(g.scope, vec!["repository:library/nginx:pull".to_string()]);
+    assert_eq!(g.registry, "https://registry-1.docker.io");
+    assert_eq!(g.repository, "library/nginx");
+    assert_eq!(g.service.as_deref(), Some("registry.docker.io"));
+
+    // Same repository, another tag: no request at all.
+    let (g2, sent) = run(&mut client, "docker.io/library/nginx:latest", opts(Mode::Authorization), 2_000, hub);
+    assert!(sent.is_empty());
+    assert_eq!(g2.unwrap().token.as_deref(), Some("tok-1"));
+
+    // Another repository on the same registry: the challenge is cached, one token request.
+    let (_, sent) = run(&mut client, "redis", opts(Mode::Token), 3_000, hub);
+    assert_eq!(sent.len(), 1);
+    assert!(sent[0].url.contains("library%2Fredis"));
+}
+
+#[test]
+fn expiry_uses_injected_clock_and_refreshes_early() {
+    let mut client = Client::new();
+    let mut issued = 0;
+    let mut server = |req: &Request| {
+        if req.url.ends_with("/v2/") {
+            unauthorized(r#"Bearer realm="http://127.0.0.1:9/token",service="local""#)
+        } else {
+            issued += 1;
+            ok(&format!(r#"{{"token":"t{issued}","expires_in":60}}"#))
+        }
+    };
+    let (g, _) = run(&mut client, "127.0.0.1:5000/a", opts(Mode::Authorization), 0, &mut server);
+    assert_eq!(g.unwrap().expires_at, Some(60_000));
+    // 60 s tokens are replaced 15 s early (a quarter of their life).
+    let (g, sent) = run(&mut client, "127.0.0.1:5000/a", opts(Mode::Authorization), 44_999, &mut server);
+    assert!(sent.is_empty());
+    assert_eq!(g.unwrap().token.as_deref(), Some("t1"));
+    let (g, sent) = run(&mut client, "127.0.0.1:5000/a", opts(Mode::Authorization), 45_000, &mut server);
+    assert_eq!(sent.len(), 1);
+    assert_eq!(g.unwrap().token.as_deref(), Some("t2"));
+}
+
+#[test]
+fn short_and_missing_expires_in_become_sixty_seconds() {
+    for body in [r#"{"token":"x","expires_in":5}"#, r#"{"access_token":"x"}"#] {
+        let mut client = Client::new();
+        let (g, _) = run(&mut client, "127.0.0.1:5000/a", opts(Mode::Authorization), 10, |r| {
+            if r.url.ends_with("/v2/") {
+                unauthorized(r#"Bearer realm="/token""#)
+            } else {
+                ok(body)
+            }
+        });
+        assert_eq!(g.unwrap().expires_at, Some(60_010));
+    }
+}
+
+#[test]
+fn password_posts_then_falls_back_to_get_and_remembers() {
+    for refused in [400u16, 401, 403, 404, 405, 307, 0] {
+        let mut client = Client::new();
+        let mut server = |req: &Request| {
+            if req.url.ends_with("/v2/") {
+                unauthorized(r#"Bearer realm="https://ghcr.io/token",service="ghcr.io",scope="repository:user/image:pull""#)
+            } else if req.method == Method::Post {
+                status(refused, "")
+            } else {
+                ok(r#"{"token":"g"}"#)
+            }
+        };
+        let (g, sent) = run(&mut client, "ghcr.io/o/app:1.2", with_password(Mode::Token, "s3cret"), 0, &mut server);
+        assert_eq!(g.unwrap().token.as_deref(), Some("g"), "status {refused}");
+        assert_eq!(sent.len(), 3);
+        let post = &sent[1];
+        assert_eq!(post.method, Method::Post);
+        assert_eq!(post.redirect, Redirect::Manual, "a POST body with a password must not follow redirects");
+        assert_eq!(post.url, "https://ghcr.io/token");
+        assert_eq!(
+            post.body.as_deref(),
+            Some("grant_type=password&username=alice&password=s3cret&access_type=offline&service=ghcr.io&client_id=registry-token&scope=repository%3Ao%2Fapp%3Apull")
+        );
+        let get = &sent[2];
+        assert_eq!(get.method, Method::Get);
+        assert!(!get.url.contains("user%2Fimage"), "the /v2/ challenge's scope must not be requested");
+        assert_eq!(get.headers, vec![("authorization", "Basic YWxpY2U6czNjcmV0".to_string())]);
+        // A later call to the same realm goes straight to GET.
+        let (_, sent) = run(&mut client, "ghcr.io/o/other", with_password(Mode::Token, "s3cret"), 1, &mut server);
+        assert_eq!(sent.len(), 1);
+        assert_eq!(sent[0].method, Method::Get);
+    }
+}
+
+#[test]
+fn oauth2_post_success_keeps_scope_and_refresh_token() {
+    let mut client = Client::new();
+    let mut o = with_password(Mode::Authorization, "pw");
+    o.actions = vec!["push".into(), "pull".into(), "pull".into()];
+    let (g, sent) = run(&mut client, "myreg.azurecr.io/team/app", o, 0, |r| {
+        if r.url.ends_with("/v2/") {
+            unauthorized(r#"Bearer realm="https://myreg.azurecr.io/oauth2/token",service="myreg.azurecr.io""#)
+        } else {
+            ok(r#"{"access_token":"acr","refresh_token":"rt-1","expires_in":900,"scope":"repository:team/app:pull"}"#)
+        }
+    });
+    let g = g.unwrap();
+    assert!(sent[1].body.as_deref().unwrap().contains("scope=repository%3Ateam%2Fapp%3Apull%2Cpush"));
+    assert_eq!(g.refresh_token.as_deref(), Some("rt-1"));
+    assert_eq!(g.scope, vec!["repository:team/app:pull".to_string()], "granted scope wins over requested");
+}
+
+#[test]
+fn refresh_token_grant() {
+    let mut client = Client::new();
+    let mut o = opts(Mode::Token);
+    o.credentials.refresh_token = Some("rt-secret".into());
+    let (g, sent) = run(&mut client, "example.com/a/b", o.clone(), 0, |r| {
+        if r.url.ends_with("/v2/") {
+            unauthorized(r#"Bearer realm="https://example.com/token",service="ex""#)
+        } else {
+            ok(r#"{"access_token":"fresh"}"#)
+        }
+    });
+    assert_eq!(g.unwrap().token.as_deref(), Some("fresh"));
+    assert_eq!(
+        sent[1].body.as_deref(),
+        Some("grant_type=refresh_token&refresh_token=rt-secret&service=ex&client_id=registry-token&scope=repository%3Aa%2Fb%3Apull")
+    );
+    // Refused refresh token without a password: UNAUTHORIZED, no GET (a refresh token cannot go in Basic).
+    let mut client = Client::new();
+    let (e, sent) = run(&mut client, "example.com/a/b", o, 0, |r| {
+        if r.url.ends_with("/v2/") {
+            unauthorized(r#"Bearer realm="https://example.com/token""#)
+        } else {
+            status(401, r#"{"error":"invalid_grant","error_description":"refresh token rt-secret expired"}"#)
+        }
+    });
+    let e = e.unwrap_err();
+    assert_eq!(e.code, Code::Unauthorized);
+    assert_eq!(sent.len(), 2);
+    assert!(e.message.contains("invalid_grant"));
+    assert!(!e.message.contains("rt-secret"), "{}", e.message);
+}
+
+#[test]
+fn basic_only_registries() {
+    let nexus = |_: &Request| unauthorized(r#"BASIC realm="Sonatype Nexus Repository Manager""#);
+    let mut client = Client::new();
+    let (e, _) = run(&mut client, "nexus.example.com/a", opts(Mode::Token), 0, nexus);
+    let e = e.unwrap_err();
+    assert_eq!(e.code, Code::UnsupportedChallenge);
+    assert!(e.message.contains("authorize"));
+    let (e, sent) = run(&mut client, "nexus.example.com/a", opts(Mode::Authorization), 0, nexus);
+    assert_eq!(e.unwrap_err().code, Code::Unauthorized);
+    assert!(sent.is_empty(), "the challenge is cached");
+    let (g, _) = run(&mut client, "nexus.example.com/a", with_password(Mode::Authorization, "pw"), 0, nexus);
+    let g = g.unwrap();
+    assert_eq!(g.authorization.as_deref(), Some("Basic YWxpY2U6cHc="));
+    assert_eq!(g.token, None);
+    assert_eq!(g.realm.as_deref(), Some("Sonatype Nexus Repository Manager"));
+}
+
+#[test]
+fn no_auth_registry() {
+    let mut client = Client::new();
+    let (g, sent) = run(&mut client, "localhost:5000/app", opts(Mode::Token), 0, |_| ok(""));
+    assert_eq!(sent[0].url, "http://localhost:5000/v2/");
+    let g = g.unwrap();
+    assert_eq!((g.authorization, g.token, g.expires_at), (None, None, None));
+}
+
+#[test]
+fn challenge_problems() {
+    let cases: [(Response, Code); 6] = [
+        (Response { status: 401, ..Response::default() }, Code::NoChallenge),
+        (unauthorized("   "), Code::NoChallenge),
+        (unauthorized(r#"Bearer realm="unterminated"#), Code::InvalidChallenge),
+        (unauthorized(r#"Bearer service="x""#), Code::InvalidChallenge),
+        (unauthorized("Negotiate abc=="), Code::UnsupportedChallenge),
+        (status(404, "404 page not found"), Code::NoChallenge),
+    ];
+    for (resp, code) in cases {
+        let mut client = Client::new();
+        let (e, _) = run(&mut client, "example.com/a", opts(Mode::Token), 0, |_| resp.clone());
+        assert_eq!(e.unwrap_err().code, code, "{resp:?}");
+    }
+}
+
+#[test]
+fn two_challenges_in_one_line_prefers_bearer() {
+    let line = r#"Bearer realm="https://codeberg.org/v2/token",service="container_registry",scope="*",Basic realm="https://codeberg.org/v2",service="container_registry",scope="*""#;
+    let mut client = Client::new();
+    let (g, sent) = run(&mut client, "codeberg.org/u/app", opts(Mode::Token), 0, |r| {
+        if r.url.ends_with("/v2/") {
+            unauthorized(line)
+        } else {
+            ok(r#"{"token":"c"}"#)
+        }
+    });
+    assert_eq!(g.unwrap().token.as_deref(), Some("c"));
+    assert_eq!(sent[1].url, "https://codeberg.org/v2/token?service=container_registry&scope=repository%3Au%2Fapp%3Apull");
+}
+
+#[test]
+fn relative_realm_and_missing_service() {
+    let mut client = Client::new();
+    let (g, sent) = run(&mut client, "europe-docker.pkg.dev/p/r/img", opts(Mode::Authorization), 0, |r| {
+        if r.url.ends_with("/v2/") {
+            unauthorized(r#"Bearer realm="/v2/token""#)
+        } else {
+            ok(r#"{"token":"ar"}"#)
+        }
+    });
+    assert_eq!(sent[1].url, "https://europe-docker.pkg.dev/v2/token?scope=repository%3Ap%2Fr%2Fimg%3Apull");
+    let g = g.unwrap();
+    assert_eq!(g.service, None);
+    assert_eq!(g.realm.as_deref(), Some("https://europe-docker.pkg.dev/v2/token"));
+}
+
+#[test]
+fn insecure_realms() {
+    let plain = |_: &Request| unauthorized(r#"Bearer realm="http://auth.example.com/token",service="x""#);
+    let mut client = Client::new();
+    let (e, sent) = run(&mut client, "example.com/a", with_password(Mode::Token, "pw"), 0, plain);
+    assert_eq!(e.unwrap_err().code, Code::InsecureRealm);
+    assert_eq!(sent.len(), 1, "only the credential-free ping was sent");
+    // Anonymous requests carry no secret, so plain http is allowed.
+    let (_, sent) =
+        run(
+            &mut client,
+            "example.com/a",
+            opts(Mode::Token),
+            0,
+            |r| if r.url.ends_with("/v2/") { plain(r) } else { ok(r#"{"token":"t"}"#) },
+        );
+    assert_eq!(sent.len(), 1);
+    for realm in ["javascript:alert(1)", "file:///etc/passwd", "data:,x"] {
+        let mut client = Client::new();
+        let h = format!(r#"Bearer realm="{realm}""#);
+        let (e, _) = run(&mut client, "example.com/a", opts(Mode::Token), 0, |_| unauthorized(&h));
+        assert_eq!(e.unwrap_err().code, Code::InsecureRealm, "{realm}");
+    }
+    // https realm redirected to http: refused.
+    let mut client = Client::new();
+    let (e, _) = run(&mut client, "example.com/a", opts(Mode::Token), 0, |r| {
+        if r.url.ends_with("/v2/") {
+            unauthorized(r#"Bearer realm="https://example.com/token""#)
+        } else {
+            Response { url: Some("http://evil.example/token".into()), ..ok(r#"{"token":"t"}"#) }
+        }
+    });
+    assert_eq!(e.unwrap_err().code, Code::InsecureRealm);
+}
+
+#[test]
+fn token_endpoint_errors() {
+    let realm = r#"Bearer realm="https://auth.example.com/token",service="s",error="insufficient_scope",error_description="no way""#;
+    let cases: Vec<(Response, Code, &str)> = vec![
+        (status(401, r#"{"details":"incorrect username or password"}"#), Code::Unauthorized, "incorrect username or password"),
+        (
+            status(403, r#"{"errors":[{"code":"DENIED","message":"requested access to the resource is denied"}]}"#),
+            Code::Unauthorized,
+            "DENIED: requested access",
+        ),
+        (Response { retry_after: Some("30".into()), ..status(429, "slow down") }, Code::TokenEndpoint, "Retry-After: 30"),
+        (status(500, "<html>boom</html>"), Code::TokenEndpoint, "500"),
+        (ok("not json"), Code::BadTokenResponse, "not JSON"),
+        (ok(r#"{"nothing":1}"#), Code::BadTokenResponse, "neither"),
+        (Response { body_truncated: true, ..ok("{") }, Code::BadTokenResponse, "larger than"),
+        (Response { www_authenticate: Some(realm.into()), ..status(401, "") }, Code::Unauthorized, "insufficient_scope: no way"),
+    ];
+    for (resp, code, needle) in cases {
+        let mut client = Client::new();
+        let (e, _) = run(&mut client, "example.com/a", with_password(Mode::Token, "hunter2hunter2"), 0, |r| {
+            if r.url.ends_with("/v2/") {
+                unauthorized(r#"Bearer realm="https://auth.example.com/token",service="s""#)
+            } else {
+                resp.clone()
+            }
+        });
+        let e = e.unwrap_err();
+        assert_eq!(e.code, code, "{resp:?}");
+        assert!(e.message.contains(needle), "{:?} lacks {needle:?}", e.message);
+        if resp.status != 200 {
+            assert_eq!(e.status, Some(resp.status));
+        }
+    }
+}
+
+#[test]
+fn secrets_never_reach_messages() {
+    let mut client = Client::new();
+    let (e, _) = run(&mut client, "example.com/a", with_password(Mode::Token, "hunter2hunter2"), 0, |r| {
+        if r.url.ends_with("/v2/") {
+            unauthorized(r#"Bearer realm="https://auth.example.com/token""#)
+        } else {
+            status(401, r#"{"details":"password hunter2hunter2 is wrong, basic YWxpY2U6aHVudGVyMmh1bnRlcjI="}"#)
+        }
+    });
+    let e = e.unwrap_err();
+    assert!(!e.message.contains("hunter2"), "{}", e.message);
+    assert!(!e.message.contains("YWxpY2U6aHVudGVyMmh1bnRlcjI="), "{}", e.message);
+}
+
+#[test]
+fn network_error_on_token_forgets_the_challenge() {
+    let mut client = Client::new();
+    let mut flow = Flow::new("example.com/a", opts(Mode::Token)).unwrap();
+    let Step::Send(_) = flow.start(&mut client, 0) else { panic!("expected ping") };
+    let Step::Send(_) = flow.on_response(&mut client, unauthorized(r#"Bearer realm="https://auth.example.com/token""#), 0) else {
+        panic!("expected token request")
+    };
+    let e = flow.on_network_error(&mut client, "fetch failed");
+    assert_eq!(e.code, Code::Network);
+    assert!(e.message.contains("auth.example.com"));
+    let mut again = Flow::new("example.com/a", opts(Mode::Token)).unwrap();
+    let Step::Send(r) = again.start(&mut client, 1) else { panic!("expected a new ping") };
+    assert!(r.url.ends_with("/v2/"));
+}
+
+#[test]
+fn flight_keys_and_caches_separate_credentials() {
+    let key = |r: &str, o: Options| Flow::new(r, o).unwrap().flight_key();
+    assert_eq!(
+        key("nginx:1", opts(Mode::Token)),
+        key("docker.io/library/nginx@sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef", opts(Mode::Token))
+    );
+    assert_ne!(key("nginx", opts(Mode::Token)), key("nginx", with_password(Mode::Token, "a")));
+    assert_ne!(key("nginx", with_password(Mode::Token, "a")), key("nginx", with_password(Mode::Token, "b")));
+    assert_ne!(key("nginx", opts(Mode::Token)), key("nginx", opts(Mode::Authorization)));
+    assert!(!key("nginx", with_password(Mode::Token, "topsecret")).contains("topsecret"));
+
+    let mut client = Client::new();
+    let mut n = 0;
+    let mut server = |r: &Request| {
+        if r.url.ends_with("/v2/") {
+            unauthorized(r#"Bearer realm="https://a.example/token""#)
+        } else {
+            n += 1;
+            ok(&format!(r#"{{"token":"t{n}"}}"#))
+        }
+    };
+    let (a, _) = run(&mut client, "example.com/x", with_password(Mode::Token, "one"), 0, &mut server);
+    let (b, sent) = run(&mut client, "example.com/x", with_password(Mode::Token, "two"), 0, &mut server);
+    assert_ne!(a.unwrap().token, b.unwrap().token);
+    assert!(!sent.is_empty());
+}
+
+#[test]
+fn bad_arguments_send_nothing() {
+    let mut o = opts(Mode::Token);
+    o.registry_url = Some("ftp://x".into());
+    assert_eq!(Flow::new("nginx", o).unwrap_err().code, Code::InvalidReference);
+    let mut o = opts(Mode::Token);
+    o.actions = vec!["pull push".into()];
+    assert_eq!(Flow::new("nginx", o).unwrap_err().code, Code::InvalidReference);
+    let mut o = opts(Mode::Token);
+    o.credentials.password = Some("p".into());
+    assert_eq!(Flow::new("nginx", o).unwrap_err().code, Code::InvalidReference, "password without username");
+    assert_eq!(Flow::new("Not/Valid", opts(Mode::Token)).unwrap_err().code, Code::InvalidReference);
+}
+
+#[test]
+fn registry_url_override() {
+    let mut o = opts(Mode::Authorization);
+    o.registry_url = Some("http://127.0.0.1:8080/proxy/ghcr/".into());
+    let mut client = Client::new();
+    let (g, sent) = run(&mut client, "ghcr.io/o/a", o, 0, |_| ok(""));
+    assert_eq!(sent[0].url, "http://127.0.0.1:8080/proxy/ghcr/v2/");
+    assert_eq!(g.unwrap().registry, "http://127.0.0.1:8080/proxy/ghcr");
+}
+
+#[test]
+fn cache_is_bounded() {
+    let mut client = Client::with_capacity(32);
+    for i in 0..500 {
+        let r = format!("127.0.0.1:5000/img{i}");
+        let (g, _) = run(&mut client, &r, opts(Mode::Token), i, |r| {
+            if r.url.ends_with("/v2/") {
+                unauthorized(r#"Bearer realm="/t""#)
+            } else {
+                ok(r#"{"token":"t"}"#)
+            }
+        });
+        assert!(g.is_ok());
+        assert!(client.stats().tokens <= 32);
+    }
+}
