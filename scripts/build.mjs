@@ -6,8 +6,10 @@ import { join } from "node:path";
 import { log, root, run, TARGET } from "./lib.mjs";
 
 const started = Date.now();
-const out = join(root, "pkg");
-const gen = join(root, "build", "bindgen");
+// Assembled in a private folder, then swapped in, so a test reading pkg/ never sees it half-built.
+const final = join(root, "pkg");
+const out = join(root, "build", `pkg-${process.pid}`);
+const gen = join(root, "build", `bindgen-${process.pid}`);
 
 run("cargo", ["build", "--release", "--target", TARGET, "--lib"]);
 const wasm = join(root, "target", TARGET, "release", "registry_token.wasm");
@@ -35,4 +37,7 @@ const manifest = JSON.parse(readFileSync(join(out, "package.json"), "utf8"));
 manifest.version = version;
 writeFileSync(join(out, "package.json"), JSON.stringify(manifest, null, 2) + "\n");
 
+rmSync(final, { recursive: true, force: true });
+renameSync(out, final);
+rmSync(gen, { recursive: true, force: true });
 log(`built pkg/ in ${((Date.now() - started) / 1000).toFixed(1)} s`);

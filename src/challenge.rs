@@ -19,7 +19,6 @@
 //! `scheme `) still belongs to that scheme, and empty list elements are skipped as RFC 7230
 //! §7 requires of recipients.
 
-use std::collections::BTreeSet;
 
 use crate::error::{Code, Error};
 
@@ -116,7 +115,12 @@ pub fn parse_challenges(header: &str) -> Result<Vec<Challenge>, Error> {
         return Err(p.error(0, "no challenge in an empty WWW-Authenticate header"));
     }
     for challenge in &mut out {
-        keep_first_of_each_name(&mut challenge.params);
+        if !keep_first_of_each_name(&mut challenge.params) {
+            return Err(Error::new(
+                Code::InvalidChallenge,
+                format!("a {} challenge has more than {MAX_DISTINCT_PARAMS} distinct parameters", challenge.scheme),
+            ));
+        }
     }
     Ok(out)
 }
@@ -300,17 +304,25 @@ fn is_text(b: u8) -> bool {
     b == b'\t' || (b >= 0x20 && b != 0x7f)
 }
 
-/// Drops every parameter whose name already occurred earlier in the challenge.
-fn keep_first_of_each_name(params: &mut Vec<(String, String)>) {
-    if params.len() < 2 {
-        return;
+/// Real challenges carry at most half a dozen parameters; the bound keeps the linear-scan
+/// de-duplication below cheap whatever a server sends (and a set type would cost kilobytes of
+/// wasm for six entries).
+const MAX_DISTINCT_PARAMS: usize = 1024;
+
+/// Drops every parameter whose name already occurred earlier in the challenge. False when the
+/// challenge has more than [`MAX_DISTINCT_PARAMS`] distinct names.
+fn keep_first_of_each_name(params: &mut Vec<(String, String)>) -> bool {
+    let mut kept: Vec<(String, String)> = Vec::with_capacity(params.len().min(16));
+    for (k, v) in params.drain(..) {
+        if !kept.iter().any(|(seen, _)| *seen == k) {
+            if kept.len() == MAX_DISTINCT_PARAMS {
+                return false;
+            }
+            kept.push((k, v));
+        }
     }
-    let keep: Vec<bool> = {
-        let mut seen = BTreeSet::new();
-        params.iter().map(|(k, _)| seen.insert(k.as_str())).collect()
-    };
-    let mut keep = keep.into_iter();
-    params.retain(|_| keep.next().unwrap_or(true));
+    *params = kept;
+    true
 }
 
 #[cfg(test)]

@@ -47,13 +47,21 @@ pub const CHALLENGE_CACHE_CAPACITY: usize = 256;
 /// never receives one that dies on its way to the registry.
 pub const REFRESH_MARGIN_MS: u64 = 30_000;
 
-/// Everything that outlives a single call.
+/// Everything that outlives a single call. The three maps share one value type so the generic
+/// map code is compiled once into the wasm, not three times.
 #[derive(Debug)]
 pub struct Client {
-    challenges: Bounded<Auth>,
-    tokens: Bounded<CachedToken>,
+    challenges: Bounded<Cached>,
+    tokens: Bounded<Cached>,
     /// Realms that refused the OAuth2 POST; later calls go straight to GET.
-    get_only: Bounded<()>,
+    get_only: Bounded<Cached>,
+}
+
+#[derive(Clone, Debug)]
+enum Cached {
+    Challenge(Auth),
+    Token(CachedToken),
+    GetOnly,
 }
 
 impl Default for Client {
@@ -282,9 +290,12 @@ impl Flow {
 
     pub fn start(&mut self, client: &mut Client, now: u64) -> Step {
         let base = self.base.to_string();
-        match client.challenges.get(&base, now).cloned() {
-            Some(auth) => self.with_auth(client, auth, now),
-            None => {
+        match client.challenges.get(&base, now) {
+            Some(Cached::Challenge(auth)) => {
+                let auth = auth.clone();
+                self.with_auth(client, auth, now)
+            }
+            _ => {
                 self.state = State::AwaitChallenge;
                 // No headers at all: in a browser this stays a CORS "simple" request, with no
                 // preflight that registries (distribution answers OPTIONS with 401) get wrong.
@@ -347,7 +358,7 @@ impl Flow {
                 return Step::Failed(self.http_error(Code::NoChallenge, msg, &r));
             }
         };
-        client.challenges.insert(self.base.to_string(), auth.clone(), now.saturating_add(CHALLENGE_TTL_MS), now);
+        client.challenges.insert(self.base.to_string(), Cached::Challenge(auth.clone()), now.saturating_add(CHALLENGE_TTL_MS), now);
         self.with_auth(client, auth, now)
     }
 
@@ -372,7 +383,8 @@ impl Flow {
             }
             Auth::Bearer { realm, service } => {
                 let key = self.token_key(&realm, service.as_deref());
-                if let Some(t) = client.tokens.get(&key, now).cloned() {
+                if let Some(Cached::Token(t)) = client.tokens.get(&key, now) {
+                    let t = t.clone();
                     return Step::Done(self.bearer_grant(t, &realm, service));
                 }
                 if !self.credentials.is_anonymous() && !realm.is_https() && !realm.is_loopback() {
@@ -516,9 +528,9 @@ impl Flow {
             refresh_token: decoded.refresh_token,
             scope: decoded.scope.as_deref().map(split_list),
         };
-        client.tokens.insert(key, cached.clone(), fresh_until, now);
+        client.tokens.insert(key, Cached::Token(cached.clone()), fresh_until, now);
         if attempt == Attempt::GetAfterPost {
-            client.get_only.insert(realm.to_string(), (), now.saturating_add(CHALLENGE_TTL_MS), now);
+            client.get_only.insert(realm.to_string(), Cached::GetOnly, now.saturating_add(CHALLENGE_TTL_MS), now);
         }
         Step::Done(self.bearer_grant(cached, &realm, service))
     }

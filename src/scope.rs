@@ -12,28 +12,26 @@
 //! at the last one; the spec warns that naive three-way splitting is wrong.
 
 use crate::error::{Code, Error};
-use std::collections::BTreeSet;
 
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub struct Scope {
     pub resource_type: String,
     pub name: String,
     /// Sorted and de-duplicated, so equal requests give equal cache keys.
-    pub actions: BTreeSet<String>,
+    pub actions: Vec<String>,
 }
 
 impl Scope {
     /// The scope for a repository with the caller's actions (`["pull"]` when none are given).
     pub fn repository(path: &str, actions: &[String]) -> Result<Scope, Error> {
-        let mut set = BTreeSet::new();
         for action in actions {
             check_action(action)?;
-            set.insert(action.clone());
         }
+        let mut set = actions.to_vec();
         if set.is_empty() {
-            set.insert("pull".to_string());
+            set.push("pull".to_string());
         }
-        Ok(Scope { resource_type: "repository".to_string(), name: path.to_string(), actions: set })
+        Ok(Scope { resource_type: "repository".to_string(), name: path.to_string(), actions: normalized(set) })
     }
 
     /// Parses one `resourcescope`. Used for the granted `scope` of OAuth2 responses.
@@ -45,9 +43,21 @@ impl Scope {
         if !valid_type || name.is_empty() {
             return None;
         }
-        let actions: BTreeSet<String> = actions.split(',').filter(|a| !a.is_empty()).map(str::to_string).collect();
-        Some(Scope { resource_type: resource_type.to_string(), name: name.to_string(), actions })
+        let actions = actions.split(',').filter(|a| !a.is_empty()).map(str::to_string).collect();
+        Some(Scope { resource_type: resource_type.to_string(), name: name.to_string(), actions: normalized(actions) })
     }
+}
+
+/// Sorted and without duplicates. Insertion by binary search: action lists have a few entries,
+/// and this avoids linking a general sort into the wasm.
+fn normalized(actions: Vec<String>) -> Vec<String> {
+    let mut out: Vec<String> = Vec::with_capacity(actions.len());
+    for a in actions {
+        if let Err(at) = out.binary_search(&a) {
+            out.insert(at, a);
+        }
+    }
+    out
 }
 
 /// `action := /[a-z]*/`; `*` is what `registry:catalog:*` uses, so it is allowed too. Anything
@@ -59,7 +69,7 @@ fn check_action(action: &str) -> Result<(), Error> {
     } else {
         Err(Error::new(
             Code::InvalidReference,
-            format!("invalid action {action:?}: actions are lower-case words such as \"pull\" or \"push\""),
+            format!("invalid action \"{action}\": actions are lower-case words such as \"pull\" or \"push\""),
         ))
     }
 }
@@ -89,7 +99,9 @@ pub fn merge(scopes: &[Scope]) -> Vec<Scope> {
     for s in sorted {
         match out.last_mut() {
             Some(last) if last.resource_type == s.resource_type && last.name == s.name => {
-                last.actions.extend(s.actions.iter().cloned());
+                let mut all = std::mem::take(&mut last.actions);
+                all.extend(s.actions.iter().cloned());
+                last.actions = normalized(all);
             }
             _ => out.push(s.clone()),
         }

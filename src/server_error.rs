@@ -5,14 +5,14 @@
 //! - OAuth2 (RFC 6749 §5.2): `{"error":"invalid_grant","error_description":"…"}`
 //! - ECR, CDNs and proxies: plain text or HTML.
 
-use serde_json::Value;
+use crate::json::{self, Value};
 
 /// Longest piece of server text we quote: enough for any real message, and a hostile server
 /// cannot make our error messages huge.
 const MAX_QUOTE: usize = 300;
 
 pub fn describe(body: &[u8]) -> Option<String> {
-    if let Ok(value) = serde_json::from_slice::<Value>(body) {
+    if let Some(value) = json::parse(body) {
         return from_json(&value).map(|s| clip(&s));
     }
     snippet(body)

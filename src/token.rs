@@ -8,7 +8,7 @@
 //! from `issued_at`, so a skewed server clock cannot make a fresh token look stale.
 
 use crate::error::{Code, Error};
-use serde_json::Value;
+use crate::json::{self, Value};
 
 /// Token bodies are a few kilobytes; anything past this is refused, not buffered.
 pub const MAX_BODY: usize = 1024 * 1024;
@@ -32,8 +32,10 @@ pub struct TokenResponse {
 
 pub fn decode(body: &[u8]) -> Result<TokenResponse, Error> {
     let bad = |why: &str| Error::new(Code::BadTokenResponse, why.to_string());
-    let value: Value = serde_json::from_slice(body).map_err(|_| bad(&describe_non_json(body)))?;
-    let obj = value.as_object().ok_or_else(|| bad("the token response is JSON but not an object"))?;
+    let obj = json::parse(body).ok_or_else(|| bad(&describe_non_json(body)))?;
+    if !obj.is_object() {
+        return Err(bad("the token response is JSON but not an object"));
+    }
     let token = match (obj.get("token"), obj.get("access_token")) {
         (Some(Value::String(t)), _) if !t.is_empty() => t.clone(),
         (_, Some(Value::String(t))) if !t.is_empty() => t.clone(),
@@ -55,21 +57,12 @@ pub fn decode(body: &[u8]) -> Result<TokenResponse, Error> {
 
 fn expires_in(value: Option<&Value>) -> u64 {
     let secs = match value {
-        Some(Value::Number(n)) => n.as_f64(),
+        Some(Value::Number(n)) => json::number_as_u64(n),
         // Not in the spec, but a numeric string is unambiguous; anything else means "default".
-        Some(Value::String(s)) => s.trim().parse::<f64>().ok(),
+        Some(Value::String(s)) => json::number_as_u64(s),
         _ => None,
     };
-    match secs {
-        Some(s) if s.is_finite() && s > MIN_EXPIRES_IN as f64 => {
-            if s >= MAX_EXPIRES_IN as f64 {
-                MAX_EXPIRES_IN
-            } else {
-                s as u64
-            }
-        }
-        _ => MIN_EXPIRES_IN,
-    }
+    secs.unwrap_or(MIN_EXPIRES_IN).clamp(MIN_EXPIRES_IN, MAX_EXPIRES_IN)
 }
 
 fn describe_non_json(body: &[u8]) -> String {

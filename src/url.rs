@@ -31,7 +31,7 @@ impl HttpUrl {
         }
         let after = after.strip_prefix("//").ok_or_else(|| "it is not scheme://host/…".to_string())?;
         let end = after.find(['/', '?', '#']).unwrap_or(after.len());
-        let (authority, rest) = after.split_at(end);
+        let (authority, rest) = (after.get(..end).unwrap_or(after), after.get(end..).unwrap_or(""));
         if authority.is_empty() {
             return Err("it has no host".to_string());
         }
@@ -111,9 +111,9 @@ pub fn is_loopback_host(host: &str) -> bool {
 /// (a proxy route), no query. Returns it without the trailing slash so "<base>/v2/" is right.
 pub fn parse_base(input: &str) -> Result<HttpUrl, Error> {
     let mut url =
-        HttpUrl::parse(input).map_err(|why| Error::new(Code::InvalidReference, format!("registryUrl {input:?} is not usable: {why}")))?;
+        HttpUrl::parse(input).map_err(|why| Error::new(Code::InvalidReference, format!("registryUrl \"{input}\" is not usable: {why}")))?;
     if url.rest.contains('?') {
-        return Err(Error::new(Code::InvalidReference, format!("registryUrl {input:?} must not have a query")));
+        return Err(Error::new(Code::InvalidReference, format!("registryUrl \"{input}\" must not have a query")));
     }
     while url.rest.ends_with('/') {
         url.rest.pop();
@@ -126,7 +126,7 @@ pub fn parse_base(input: &str) -> Result<HttpUrl, Error> {
 /// browser would resolve against the `/v2/` URL that was answered, so we do the same.
 pub fn resolve_realm(realm: &str, base: &HttpUrl) -> Result<HttpUrl, Error> {
     let realm = realm.trim();
-    let bad = |why: String| Error::new(Code::InsecureRealm, format!("refusing realm {realm:?}: {why}"));
+    let bad = |why: String| Error::new(Code::InsecureRealm, format!("refusing realm \"{realm}\": {why}"));
     if realm.is_empty() {
         return Err(Error::new(Code::InvalidChallenge, "the Bearer challenge has an empty realm"));
     }

@@ -38,7 +38,7 @@ impl Cancel {
             let (rej, f) = (reject.clone(), fired.clone());
             let cb = Closure::<dyn FnMut()>::new(move || {
                 f.set(true);
-                let e = error_to_js(&Error::new(Code::Timeout, format!("no answer within timeoutMs ({ms} ms)")), None);
+                let e = error_to_js(&Error::new(Code::Timeout, format!("no answer within timeoutMs ({} ms)", ms as u64)), None);
                 let _ = rej.call1(&JsValue::UNDEFINED, &e);
             });
             let id = set_timeout(cb.as_ref().unchecked_ref(), ms);

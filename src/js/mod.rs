@@ -18,7 +18,6 @@ use cancel::{aborted_error, Cancel};
 use convert::{error_to_js, grant_to_js, invalid, set, OptionReader};
 use js_sys::{Array, Function, Object, Promise};
 use std::cell::{Cell, RefCell};
-use std::collections::BTreeMap;
 use std::rc::Rc;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::{future_to_promise, JsFuture};
@@ -30,6 +29,8 @@ const MAX_REQUESTS: usize = 6;
 
 /// Work shared by every caller with the same flight key.
 struct Flight {
+    /// Tells this flight from a later one with the same key.
+    id: u64,
     promise: Promise,
     controller: Option<AbortController>,
     waiters: Cell<usize>,
@@ -38,7 +39,11 @@ struct Flight {
 struct Inner {
     core: RefCell<Client>,
     defaults: JsValue,
-    flights: RefCell<BTreeMap<String, Rc<Flight>>>,
+    /// In-flight work by key. A list, not a map: it holds only calls still waiting on the
+    /// network (a handful, even when thousands of callers share them), and a second map type
+    /// would cost the wasm several kilobytes.
+    flights: RefCell<Vec<(String, Rc<Flight>)>>,
+    next_id: Cell<u64>,
 }
 
 /// A token client with its own caches. `new RegistryClient({ username, password })` gives each
@@ -74,7 +79,7 @@ struct Call {
 
 impl Inner {
     fn new(defaults: JsValue) -> Inner {
-        Inner { core: RefCell::new(Client::new()), defaults, flights: RefCell::new(BTreeMap::new()) }
+        Inner { core: RefCell::new(Client::new()), defaults, flights: RefCell::new(Vec::new()), next_id: Cell::new(0) }
     }
 
     fn prepare(&self, image_ref: &JsValue, options: &JsValue, mode: Mode) -> Result<Call, JsValue> {
@@ -108,7 +113,7 @@ fn call(inner: &Rc<Inner>, image_ref: JsValue, options: JsValue, mode: Mode) -> 
             return Promise::reject(&aborted_error(signal));
         }
     }
-    let existing = inner.flights.borrow().get(&c.key).cloned();
+    let existing = inner.flights.borrow().iter().find(|(k, _)| *k == c.key).map(|(_, f)| f.clone());
     let flight = match existing {
         Some(f) => f,
         None => {
@@ -117,12 +122,12 @@ fn call(inner: &Rc<Inner>, image_ref: JsValue, options: JsValue, mode: Mode) -> 
                 // The cached path: no request, no timer, no allocation beyond the answer.
                 Step::Done(g) => return Promise::resolve(&result_value(&grant_to_js(&g), mode)),
                 Step::Failed(e) => return Promise::reject(&error_to_js(&e, None)),
-                Step::Send(first) => start_flight(inner, c.flow, first, c.key.clone(), c.fetch, c.clock, mode),
+                Step::Send(first) => start_flight(inner, c.flow, first, c.key, c.fetch, c.clock, mode),
             }
         }
     };
     flight.waiters.set(flight.waiters.get() + 1);
-    let (inner, key, signal, timeout_ms) = (inner.clone(), c.key, c.signal, c.timeout_ms);
+    let (inner, signal, timeout_ms) = (inner.clone(), c.signal, c.timeout_ms);
     future_to_promise(async move {
         let cancel = Cancel::new(signal.as_ref(), timeout_ms);
         let race = Promise::race(&Array::of2(&flight.promise, &cancel.promise));
@@ -135,7 +140,7 @@ fn call(inner: &Rc<Inner>, image_ref: JsValue, options: JsValue, mode: Mode) -> 
             if let Some(c) = &flight.controller {
                 c.abort();
             }
-            remove_flight(&inner, &key, &flight);
+            remove_flight(&inner, flight.id);
         }
         result
     })
@@ -156,41 +161,26 @@ fn result_value(authorization: &JsValue, mode: Mode) -> JsValue {
     }
 }
 
-fn remove_flight(inner: &Inner, key: &str, flight: &Rc<Flight>) {
-    let mut flights = inner.flights.borrow_mut();
-    if flights.get(key).is_some_and(|f| Rc::ptr_eq(f, flight)) {
-        flights.remove(key);
-    }
+fn remove_flight(inner: &Inner, id: u64) {
+    inner.flights.borrow_mut().retain(|(_, f)| f.id != id);
 }
 
-fn start_flight(
-    inner: &Rc<Inner>,
-    flow: Flow,
-    first: Request,
-    key: String,
-    fetch: Option<Function>,
-    clock: Option<Function>,
-    mode: Mode,
-) -> Rc<Flight> {
+fn start_flight(inner: &Rc<Inner>, flow: Flow, first: Request, key: String, fetch: Option<Function>, clock: Option<Function>, mode: Mode) -> Rc<Flight> {
+    let id = inner.next_id.get();
+    inner.next_id.set(id + 1);
     let controller = AbortController::new().ok();
     let signal = controller.as_ref().map_or(JsValue::UNDEFINED, AbortController::signal);
     let runner = {
         let inner = inner.clone();
-        async move { drive(&inner, flow, first, fetch.as_ref(), clock.as_ref(), &signal).await.map(|g| result_value(&g, mode)) }
-    };
-    let promise = future_to_promise(runner);
-    let flight = Rc::new(Flight { promise: promise.clone(), controller, waiters: Cell::new(0) });
-    inner.flights.borrow_mut().insert(key.clone(), flight.clone());
-    // Whatever happens, the finished flight leaves the map (unless a newer one replaced it).
-    let cleanup = {
-        let (inner, flight) = (inner.clone(), flight.clone());
         async move {
-            let _ = JsFuture::from(promise).await;
-            remove_flight(&inner, &key, &flight);
-            Ok(JsValue::UNDEFINED)
+            let result = drive(&inner, flow, first, fetch.as_ref(), clock.as_ref(), &signal).await;
+            // Finished: the next identical call starts afresh (and finds the cache).
+            remove_flight(&inner, id);
+            result.map(|g| result_value(&g, mode))
         }
     };
-    let _ = future_to_promise(cleanup);
+    let flight = Rc::new(Flight { id, promise: future_to_promise(runner), controller, waiters: Cell::new(0) });
+    inner.flights.borrow_mut().push((key, flight.clone()));
     flight
 }
 
