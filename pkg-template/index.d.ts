@@ -109,8 +109,13 @@ export function getToken(imageRef: string, options?: GetTokenOptions): Promise<s
 export function parseReference(imageRef: string): ImageReference;
 /** Throws a RegistryAuthError with code INVALID_CHALLENGE. */
 export function parseChallenges(headerValue: string): Challenge[];
-/** Loads the WebAssembly module; needed before the synchronous parsers in browsers only. */
-export function init(): Promise<void>;
+/**
+ * Loads the WebAssembly module; needed before the synchronous parsers in browsers only (a no-op
+ * in Node, Deno, Bun and workerd, where it loads at import). `wasm` overrides where the browser
+ * entry gets `registry_token_bg.wasm` (e.g. a bundler's asset URL); it counts only on the first
+ * call, so make that call before any `getToken`.
+ */
+export function init(wasm?: URL | string | Request | Response | BufferSource | WebAssembly.Module): Promise<void>;
 
 export class RegistryClient {
   /** `defaults` are merged under each call's options, key by key. */

@@ -1,0 +1,48 @@
+// A page that obtains a registry token with `registry-token` and shows it. The same source runs
+// unbundled (plain.html maps "registry-token" with an import map) and through Vite and esbuild.
+// Query: ref, and optionally registryUrl, username, password, actions (comma-separated),
+// worker ("bundled" or a worker script URL), manifest (a tag to fetch with the token).
+import { getToken } from "registry-token";
+import { fromWorker, show } from "./show.js";
+
+const params = new URLSearchParams(location.search);
+const ref = params.get("ref") ?? "";
+const options = {};
+for (const key of ["registryUrl", "username", "password"]) if (params.has(key)) options[key] = params.get(key);
+if (params.has("actions")) options.actions = params.get("actions").split(",");
+document.querySelector("#ref").textContent = ref;
+
+const token = getToken(ref, options);
+show("#result", token);
+
+// With the token, read a manifest from the registry (the real-registry test): its digest.
+if (params.has("manifest")) {
+  const [host, ...path] = ref.split("/");
+  const repository = path.join("/").replace(/[:@].*$/, "");
+  const manifest = token.then(async (t) => {
+    const res = await fetch(`http://${host}/v2/${repository}/manifests/${params.get("manifest")}`, {
+      headers: { Authorization: `Bearer ${t}`, Accept: "application/vnd.docker.distribution.manifest.v2+json" },
+    });
+    if (!res.ok) throw new Error(`manifest: HTTP ${res.status}`);
+    return res.headers.get("docker-content-digest");
+  });
+  show("#manifest", manifest);
+}
+
+// The same call in a module Web Worker (no `window` there).
+const kind = params.get("worker");
+if (kind) {
+  const worker =
+    kind === "bundled"
+      ? new Worker(new URL("./worker.js", import.meta.url), { type: "module" }) // bundlers follow this form
+      : new Worker(new URL(kind, location.href), { type: "module" });
+  const reply = new Promise((resolve, reject) => {
+    worker.onmessage = (e) => {
+      document.querySelector("#worker-result").dataset.window = e.data.window;
+      resolve(fromWorker(e.data));
+    };
+    worker.onerror = (e) => reject(new Error(`worker failed to start: ${e.message ?? "error event"}`));
+  });
+  worker.postMessage({ ref, options });
+  show("#worker-result", reply);
+}
