@@ -1,39 +1,76 @@
-// `npm start`: a local registry with token auth (distribution 2.8.2 via the test fixture, CORS
-// enabled), and a static server for www/ and pkg/ on 127.0.0.1. Ctrl-C stops everything.
-import { createReadStream, existsSync, statSync } from "node:fs";
-import { createServer } from "node:http";
-import { extname, join, normalize } from "node:path";
-import { startDistribution } from "../tests/fixtures/distribution.mjs";
-import { log, root } from "./lib.mjs";
+// `npm start` (after bootstrap and build): the demo dashboard and an embedded local registry on
+// 127.0.0.1. See scripts/demo.mjs for what is served; Ctrl-C stops everything it started.
+import { parseArgs } from "node:util";
+import { startDemo } from "./demo.mjs";
+import { log } from "./lib.mjs";
 
-const port = Number(process.env.PORT ?? 8080);
-const registry = await startDistribution({ cors: true });
-const types = { ".html": "text/html; charset=utf-8", ".js": "text/javascript", ".mjs": "text/javascript", ".css": "text/css", ".wasm": "application/wasm", ".json": "application/json", ".png": "image/png", ".svg": "image/svg+xml" };
+const HELP = `Usage: npm start [-- --port N] [--no-proxy]
+       node scripts/start.mjs [--port N] [--no-proxy] [--help]
 
-const server = createServer((req, res) => {
-  const url = new URL(req.url, "http://x");
-  if (url.pathname === "/config.json") {
-    res.writeHead(200, { "content-type": "application/json" });
-    res.end(JSON.stringify({ registry: registry.corsHost, images: Object.keys(registry.images ?? {}), user: registry.users?.tester?.username }));
-    return;
-  }
-  const [base, rel] = url.pathname.startsWith("/pkg/") ? [join(root, "pkg"), url.pathname.slice(5)] : [join(root, "www"), url.pathname.slice(1) || "index.html"];
-  const file = normalize(join(base, decodeURIComponent(rel)));
-  if (!file.startsWith(base) || !existsSync(file) || !statSync(file).isFile()) {
-    res.writeHead(404).end("not found");
-    return;
-  }
-  res.writeHead(200, { "content-type": types[extname(file)] ?? "application/octet-stream", "cache-control": "no-store" });
-  createReadStream(file).pipe(res);
-});
-server.listen(port, "127.0.0.1", () => {
-  log(`demo on http://127.0.0.1:${port}/  (local registry ${registry.corsHost}, token server ${registry.realm})`);
-  log("Ctrl-C to stop");
-});
-const stop = async () => {
-  server.close();
-  await registry.stop();
+Serves the registry-token demo dashboard on http://127.0.0.1:PORT/ together with a local
+registry (distribution 2.8.2 with token auth and CORS, seeded with library/alpine:3.19 and
+:latest, team/app:1.0, team/secret:1.0), so the page works with no network.
+
+Options:
+  -p, --port N   port on 127.0.0.1 (default: $PORT, else 8080; 0 picks a free one)
+  --no-proxy     turn off the dev proxy route /proxy/<host>/… (on by default)
+  -h, --help     show this help
+
+The dev proxy forwards /proxy/<host>/<path> to https://<host>/<path> (plain http for localhost,
+127.0.0.0/8 and [::1]) and rewrites the token realm and redirects to come back through it, so the
+page can reach public registries, which send no CORS headers, with
+  registryUrl: "http://127.0.0.1:PORT/proxy/registry-1.docker.io"
+It needs network access for public registries and answers same-origin requests only.
+
+Needs: the Debian package docker-registry (/usr/bin/docker-registry) and openssl; pkg/ built
+(npm start builds it). Ctrl-C stops the server, the registry and the token server.`;
+
+let args;
+try {
+  args = parseArgs({
+    options: {
+      port: { type: "string", short: "p" },
+      "no-proxy": { type: "boolean", default: false },
+      help: { type: "boolean", short: "h", default: false },
+    },
+  }).values;
+} catch (err) {
+  console.error(`${err.message}\n\n${HELP}`);
+  process.exit(2);
+}
+if (args.help) {
+  console.log(HELP);
+  process.exit(0);
+}
+const portText = args.port ?? process.env.PORT ?? "8080";
+const port = Number(portText);
+if (!/^\d+$/.test(portText) || port > 65535) {
+  console.error(`not a port: ${JSON.stringify(portText)} (from ${args.port !== undefined ? "--port" : "PORT"})`);
+  process.exit(2);
+}
+
+log("starting the local registry (distribution 2.8.2 + token server) …");
+let demo;
+try {
+  demo = await startDemo({ port, proxy: !args["no-proxy"] });
+} catch (err) {
+  console.error(`could not start the demo: ${err.message}`);
+  process.exit(1);
+}
+const { registry } = demo;
+log(`registry ${registry.corsHost} (with CORS), ${registry.host} (without), token server ${registry.realm}`);
+if (!args["no-proxy"]) log(`dev proxy: ${demo.url}proxy/<host>/… (e.g. registryUrl "${demo.url}proxy/registry-1.docker.io")`);
+log(`demo on ${demo.url}`);
+log("Ctrl-C to stop");
+
+let stopping = false;
+const stop = async (signal) => {
+  if (stopping) return;
+  stopping = true;
+  log(`${signal}: stopping`);
+  await demo.stop();
   process.exit(0);
 };
-process.on("SIGINT", stop);
-process.on("SIGTERM", stop);
+// Registered before the fixture's own exit hooks run (they kill the registry on any exit anyway).
+process.prependListener("SIGINT", () => stop("SIGINT"));
+process.prependListener("SIGTERM", () => stop("SIGTERM"));
