@@ -4,15 +4,15 @@ import { readdirSync, statSync } from "node:fs";
 import { join, relative } from "node:path";
 import { log, root, run, TARGET } from "./lib.mjs";
 
-log("stage 1/3: the sans-IO core, natively");
+log("stage 1/4: the sans-IO core, natively");
 run("cargo", ["test", "--locked"]);
 run("cargo", ["clippy", "--locked", "--all-targets", "--", "-D", "warnings"]);
 run("cargo", ["clippy", "--locked", "--lib", "--target", TARGET, "--", "-D", "warnings"]);
 
-log("stage 2/3: build pkg/");
+log("stage 2/4: build pkg/");
 run("node", [join(root, "scripts", "build.mjs")]);
 
-log("stage 3/3: JavaScript suites against the packed package");
+log("stage 3/4: JavaScript suites against the packed package");
 function findTests(dir) {
   return readdirSync(dir).flatMap((name) => {
     const p = join(dir, name);
@@ -22,3 +22,6 @@ function findTests(dir) {
 }
 const files = findTests(join(root, "tests")).sort();
 run("node", ["--test", "--test-concurrency=1", ...files]);
+
+log("stage 4/4: round-trip counts and the size ceiling (exact checks, no timings)");
+run("node", [join(root, "bench", "run.mjs"), "--ci"]);

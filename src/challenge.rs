@@ -19,7 +19,6 @@
 //! `scheme `) still belongs to that scheme, and empty list elements are skipped as RFC 7230
 //! §7 requires of recipients.
 
-
 use crate::error::{Code, Error};
 
 /// How much of the header an error message quotes around the failure.

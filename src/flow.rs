@@ -238,8 +238,12 @@ enum State {
 #[derive(Debug)]
 pub struct Flow {
     base: HttpUrl,
+    /// `base`, `scope` and the credentials' hash as text, computed once: a cached call uses them
+    /// several times, and formatting them again was most of its cost.
+    base_text: String,
+    scope_text: String,
+    credentials_id: String,
     repository: String,
-    scope: Scope,
     credentials: Credentials,
     mode: Mode,
     state: State,
@@ -267,16 +271,23 @@ impl Flow {
         if c.username.as_deref().is_some_and(|u| u.contains(':')) {
             return Err(Error::new(Code::InvalidReference, "username must not contain ':' (RFC 7617)"));
         }
-        Ok(Flow { base, repository: reference.path, scope, credentials: options.credentials, mode: options.mode, state: State::Start })
+        Ok(Flow {
+            base_text: base.to_string(),
+            scope_text: scope.to_string(),
+            credentials_id: options.credentials.cache_id(),
+            base,
+            repository: reference.path,
+            credentials: options.credentials,
+            mode: options.mode,
+            state: State::Start,
+        })
     }
 
     /// Calls with equal keys would send identical requests and get identical results, so the
     /// shell lets them share one in-flight flow. The credentials appear only as a hash.
     pub fn flight_key(&self) -> String {
-        let mut k = self.base.to_string();
-        for part in
-            [self.scope.to_string().as_str(), self.credentials.cache_id().as_str(), if self.mode == Mode::Token { "t" } else { "a" }]
-        {
+        let mut k = self.base_text.clone();
+        for part in [self.scope_text.as_str(), self.credentials_id.as_str(), if self.mode == Mode::Token { "t" } else { "a" }] {
             k.push('\n');
             k.push_str(part);
         }
@@ -289,8 +300,7 @@ impl Flow {
     }
 
     pub fn start(&mut self, client: &mut Client, now: u64) -> Step {
-        let base = self.base.to_string();
-        match client.challenges.get(&base, now) {
+        match client.challenges.get(&self.base_text, now) {
             Some(Cached::Challenge(auth)) => {
                 let auth = auth.clone();
                 self.with_auth(client, auth, now)
@@ -302,7 +312,7 @@ impl Flow {
                 Step::Send(Request {
                     purpose: Purpose::Challenge,
                     method: Method::Get,
-                    url: format!("{base}/v2/"),
+                    url: [self.base_text.as_str(), "/v2/"].concat(),
                     headers: Vec::new(),
                     body: None,
                     redirect: Redirect::Follow,
@@ -324,7 +334,7 @@ impl Flow {
     pub fn on_network_error(&mut self, client: &mut Client, detail: &str) -> Error {
         let (what, url) = match &self.state {
             State::AwaitToken { realm, .. } => {
-                client.challenges.remove(&self.base.to_string());
+                client.challenges.remove(&self.base_text);
                 ("token server", realm.origin())
             }
             _ => ("registry", format!("{}/v2/", self.base)),
@@ -358,7 +368,7 @@ impl Flow {
                 return Step::Failed(self.http_error(Code::NoChallenge, msg, &r));
             }
         };
-        client.challenges.insert(self.base.to_string(), Cached::Challenge(auth.clone()), now.saturating_add(CHALLENGE_TTL_MS), now);
+        client.challenges.insert(self.base_text.clone(), Cached::Challenge(auth.clone()), now.saturating_add(CHALLENGE_TTL_MS), now);
         self.with_auth(client, auth, now)
     }
 
@@ -395,7 +405,7 @@ impl Flow {
                 }
                 let attempt = if self.credentials.refresh_token.is_some() {
                     Attempt::RefreshPost
-                } else if self.credentials.password.is_some() && client.get_only.get(&realm.to_string(), now).is_none() {
+                } else if self.credentials.password.is_some() && client.get_only.get(&realm.text(), now).is_none() {
                     Attempt::PasswordPost
                 } else {
                     Attempt::Get
@@ -406,7 +416,7 @@ impl Flow {
     }
 
     fn send_token(&mut self, realm: HttpUrl, service: Option<String>, key: String, attempt: Attempt) -> Step {
-        let scope = self.scope.to_string();
+        let scope = self.scope_text.clone();
         let svc = service.as_deref();
         let request = match attempt {
             Attempt::Get | Attempt::GetAfterPost => {
@@ -449,7 +459,7 @@ impl Flow {
                 Request {
                     purpose: Purpose::Token,
                     method: Method::Post,
-                    url: realm.to_string(),
+                    url: realm.text(),
                     headers: vec![("content-type", "application/x-www-form-urlencoded".to_string())],
                     body: Some(encode_pairs(&pairs)),
                     redirect: Redirect::Manual,
@@ -489,7 +499,7 @@ impl Flow {
         }
         if !(200..=299).contains(&r.status) {
             if r.status == 404 {
-                client.challenges.remove(&self.base.to_string());
+                client.challenges.remove(&self.base_text);
             }
             let code = if matches!(r.status, 401 | 403) { Code::Unauthorized } else { Code::TokenEndpoint };
             let mut msg = format!("the token server {}{} answered {}", realm.origin(), path_only(&realm.rest), r.status);
@@ -530,7 +540,7 @@ impl Flow {
         };
         client.tokens.insert(key, Cached::Token(cached.clone()), fresh_until, now);
         if attempt == Attempt::GetAfterPost {
-            client.get_only.insert(realm.to_string(), Cached::GetOnly, now.saturating_add(CHALLENGE_TTL_MS), now);
+            client.get_only.insert(realm.text(), Cached::GetOnly, now.saturating_add(CHALLENGE_TTL_MS), now);
         }
         Step::Done(self.bearer_grant(cached, &realm, service))
     }
@@ -554,8 +564,8 @@ impl Flow {
     }
 
     fn token_key(&self, realm: &HttpUrl, service: Option<&str>) -> String {
-        let mut k = realm.to_string();
-        for part in [service.unwrap_or(""), &self.scope.to_string(), &self.credentials.cache_id()] {
+        let mut k = realm.text();
+        for part in [service.unwrap_or(""), &self.scope_text, &self.credentials_id] {
             k.push('\n');
             k.push_str(part);
         }
@@ -568,7 +578,7 @@ impl Flow {
             Some(t.token),
             Some(t.expires_at),
             t.refresh_token,
-            Some(realm.to_string()),
+            Some(realm.text()),
             service,
         );
         if let Some(scope) = t.scope {
@@ -590,10 +600,10 @@ impl Flow {
             authorization,
             token,
             expires_at,
-            scope: vec![self.scope.to_string()],
+            scope: vec![self.scope_text.clone()],
             realm,
             service,
-            registry: self.base.to_string(),
+            registry: self.base_text.clone(),
             repository: self.repository.clone(),
             refresh_token,
         }

@@ -279,7 +279,24 @@ mod tests {
     #[test]
     fn rejects_malformed() {
         let deep = "[".repeat(100) + &"]".repeat(100);
-        for bad in [&b""[..], b"{", b"{\"a\"}", b"{\"a\":1,}", b"[1,]", b"01", b"1.", b"-", b"\"\\x\"", b"\"\\ud800\"", b"\"a\nb\"", b"tru", b"{} x", b"\xff", deep.as_bytes(), b"\"\\u12\""] {
+        for bad in [
+            &b""[..],
+            b"{",
+            b"{\"a\"}",
+            b"{\"a\":1,}",
+            b"[1,]",
+            b"01",
+            b"1.",
+            b"-",
+            b"\"\\x\"",
+            b"\"\\ud800\"",
+            b"\"a\nb\"",
+            b"tru",
+            b"{} x",
+            b"\xff",
+            deep.as_bytes(),
+            b"\"\\u12\"",
+        ] {
             assert!(parse(bad).is_none(), "{:?}", String::from_utf8_lossy(bad));
         }
         let ok = "[".repeat(60) + &"]".repeat(60);
@@ -288,7 +305,19 @@ mod tests {
 
     #[test]
     fn numbers_as_whole_seconds() {
-        for (text, want) in [("300", Some(300)), ("900.7", Some(900)), ("1e3", Some(1000)), ("1.5E+2", Some(150)), ("15e-1", Some(1)), ("1e308", Some(u64::MAX)), ("-5", None), ("0", Some(0)), ("abc", None), ("1e", None), ("99999999999999999999999", Some(u64::MAX))] {
+        for (text, want) in [
+            ("300", Some(300)),
+            ("900.7", Some(900)),
+            ("1e3", Some(1000)),
+            ("1.5E+2", Some(150)),
+            ("15e-1", Some(1)),
+            ("1e308", Some(u64::MAX)),
+            ("-5", None),
+            ("0", Some(0)),
+            ("abc", None),
+            ("1e", None),
+            ("99999999999999999999999", Some(u64::MAX)),
+        ] {
             assert_eq!(number_as_u64(text), want, "{text}");
         }
     }

@@ -54,6 +54,11 @@ impl HttpUrl {
         a.rsplit_once(':').map_or(a, |(h, port)| if port.bytes().all(|b| b.is_ascii_digit()) { h } else { a })
     }
 
+    /// The whole URL; the same as `to_string()` without the formatting machinery.
+    pub fn text(&self) -> String {
+        [self.scheme.as_str(), "://", self.authority.as_str(), self.rest.as_str()].concat()
+    }
+
     pub fn origin(&self) -> String {
         let mut s = String::with_capacity(self.scheme.len() + 3 + self.authority.len());
         s.push_str(&self.scheme);
@@ -73,8 +78,7 @@ impl HttpUrl {
 
 impl std::fmt::Display for HttpUrl {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.origin())?;
-        f.write_str(&self.rest)
+        f.write_str(&self.text())
     }
 }
 

@@ -9,9 +9,96 @@ use crate::reference::Reference;
 use js_sys::{Array, Function, Object, Reflect};
 use wasm_bindgen::{JsCast, JsValue};
 
+/// Property names and fixed strings the shell hands to JavaScript on every call. Each
+/// `JsValue::from_str` decodes UTF-8 on the JS side; these are decoded once per instance
+/// instead, which is most of what makes a cached `getToken` cheap.
+const NAMES: [&str; 68] = [
+    "",
+    "ABORTED",
+    "BAD_TOKEN_RESPONSE",
+    "GET",
+    "INSECURE_REALM",
+    "INVALID_CHALLENGE",
+    "INVALID_REFERENCE",
+    "NETWORK",
+    "NO_CHALLENGE",
+    "POST",
+    "RegistryAuthError",
+    "TIMEOUT",
+    "TOKEN_ENDPOINT",
+    "UNAUTHORIZED",
+    "UNSUPPORTED_CHALLENGE",
+    "aborted",
+    "actions",
+    "addEventListener",
+    "application/x-www-form-urlencoded",
+    "authorization",
+    "body",
+    "cancel",
+    "cause",
+    "challenges",
+    "code",
+    "configurable",
+    "content-type",
+    "credentials",
+    "digest",
+    "domain",
+    "done",
+    "enumerable",
+    "expiresAt",
+    "familiar",
+    "fetch",
+    "follow",
+    "getReader",
+    "headers",
+    "inFlight",
+    "manual",
+    "method",
+    "name",
+    "now",
+    "omit",
+    "params",
+    "password",
+    "path",
+    "realm",
+    "redirect",
+    "refreshToken",
+    "registry",
+    "registryUrl",
+    "repository",
+    "retryAfter",
+    "scheme",
+    "scope",
+    "service",
+    "signal",
+    "status",
+    "tag",
+    "timeoutMs",
+    "token",
+    "tokenCapacity",
+    "tokens",
+    "username",
+    "value",
+    "writable",
+    "www-authenticate",
+];
+
+thread_local! {
+    static NAME_VALUES: Vec<JsValue> = NAMES.iter().map(|s| JsValue::from_str(s)).collect();
+}
+
+/// The JS string for `s`, from the cache when it is one of [`NAMES`] (kept in byte order for the
+/// binary search; a name out of order would only miss the cache, never give a wrong string).
+pub fn name(s: &str) -> JsValue {
+    match NAMES.binary_search(&s) {
+        Ok(i) => NAME_VALUES.with(|v| v.get(i).cloned()).unwrap_or_else(|| JsValue::from_str(s)),
+        Err(_) => JsValue::from_str(s),
+    }
+}
+
 pub fn set(target: &JsValue, key: &str, value: &JsValue) {
     // Reflect.set only fails on frozen or exotic targets; ours are fresh plain objects.
-    let _ = Reflect::set(target, &JsValue::from_str(key), value);
+    let _ = Reflect::set(target, &name(key), value);
 }
 
 fn opt_str(v: Option<&str>) -> JsValue {
@@ -21,10 +108,9 @@ fn opt_str(v: Option<&str>) -> JsValue {
 /// A RegistryAuthError: a real `Error` (so `instanceof Error` holds and stacks work) with
 /// `name`, `code`, `status`, `retryAfter` and the original JS failure as `cause`.
 pub fn error_to_js(e: &Error, cause: Option<&JsValue>) -> JsValue {
-    let err = js_sys::Error::new(&e.message);
-    err.set_name("RegistryAuthError");
-    let v: JsValue = err.into();
-    set(&v, "code", &JsValue::from_str(e.code.as_str()));
+    let v: JsValue = js_sys::Error::new(&e.message).into();
+    set(&v, "name", &name("RegistryAuthError"));
+    set(&v, "code", &name(e.code.as_str()));
     if let Some(status) = e.status {
         set(&v, "status", &JsValue::from_f64(f64::from(status)));
     }
@@ -53,7 +139,7 @@ pub fn describe_js_error(e: &JsValue) -> String {
         v.as_string()
     };
     let mut s = one(e).unwrap_or_else(|| "unknown failure".to_string());
-    if let Ok(cause) = Reflect::get(e, &JsValue::from_str("cause")) {
+    if let Ok(cause) = Reflect::get(e, &name("cause")) {
         if let Some(c) = one(&cause).filter(|c| !c.is_empty() && *c != s) {
             s.push_str(" (");
             s.push_str(&c);
@@ -136,7 +222,7 @@ impl OptionReader<'_> {
     }
 
     fn raw(&self, key: &str) -> JsValue {
-        let k = JsValue::from_str(key);
+        let k = name(key);
         for source in [self.call, self.defaults] {
             if source.is_object() {
                 if let Ok(v) = Reflect::get(source, &k) {
@@ -186,8 +272,8 @@ impl OptionReader<'_> {
             return Ok(None);
         }
         let looks_right = v.is_object()
-            && Reflect::get(&v, &JsValue::from_str("addEventListener")).is_ok_and(|f| f.is_function())
-            && Reflect::has(&v, &JsValue::from_str("aborted")).unwrap_or(false);
+            && Reflect::get(&v, &name("addEventListener")).is_ok_and(|f| f.is_function())
+            && Reflect::has(&v, &name("aborted")).unwrap_or(false);
         if looks_right {
             Ok(Some(v))
         } else {

@@ -2,7 +2,7 @@
 //! body read as a stream and cut at [`MAX_BODY`] so a hostile server cannot make us buffer 50 MB.
 
 use super::bindings::{global_fetch, BodyStream, FetchResponse, HeadersLike};
-use super::convert::set;
+use super::convert::{name, set};
 use crate::flow::{Purpose, Redirect, Request, Response};
 use crate::token::MAX_BODY;
 use js_sys::{Function, Object, Promise, Reflect, Uint8Array};
@@ -11,11 +11,11 @@ use wasm_bindgen_futures::JsFuture;
 
 pub async fn send(req: &Request, fetch: Option<&Function>, signal: &JsValue) -> Result<Response, JsValue> {
     let init: JsValue = Object::new().into();
-    set(&init, "method", &JsValue::from_str(req.method.as_str()));
+    set(&init, "method", &name(req.method.as_str()));
     if !req.headers.is_empty() {
         let headers: JsValue = Object::new().into();
         for (k, v) in &req.headers {
-            set(&headers, k, &JsValue::from_str(v));
+            set(&headers, k, &name(v));
         }
         set(&init, "headers", &headers);
     }
@@ -26,9 +26,9 @@ pub async fn send(req: &Request, fetch: Option<&Function>, signal: &JsValue) -> 
         Redirect::Follow => "follow",
         Redirect::Manual => "manual",
     };
-    set(&init, "redirect", &JsValue::from_str(redirect));
+    set(&init, "redirect", &name(redirect));
     // Never send cookies or HTTP auth the browser may hold for the registry.
-    set(&init, "credentials", &JsValue::from_str("omit"));
+    set(&init, "credentials", &name("omit"));
     set(&init, "signal", signal);
     let url = JsValue::from_str(&req.url);
     let pending = match fetch {
@@ -61,7 +61,7 @@ pub async fn send(req: &Request, fetch: Option<&Function>, signal: &JsValue) -> 
 
 async fn read_body(res: &FetchResponse, out: &mut Response) -> Result<(), JsValue> {
     let body = res.body();
-    let has_reader = body.is_object() && Reflect::get(&body, &JsValue::from_str("getReader")).is_ok_and(|f| f.is_function());
+    let has_reader = body.is_object() && Reflect::get(&body, &name("getReader")).is_ok_and(|f| f.is_function());
     if !has_reader {
         // A Response-like from a custom fetch without streams: take the buffer and cut it.
         let buf = JsFuture::from(res.array_buffer()?).await?;
@@ -74,11 +74,11 @@ async fn read_body(res: &FetchResponse, out: &mut Response) -> Result<(), JsValu
     let reader = body.unchecked_into::<BodyStream>().get_reader()?;
     loop {
         let chunk = JsFuture::from(reader.read()?).await?;
-        let done = Reflect::get(&chunk, &JsValue::from_str("done")).map(|d| d.is_truthy()).unwrap_or(true);
+        let done = Reflect::get(&chunk, &name("done")).map(|d| d.is_truthy()).unwrap_or(true);
         if done {
             return Ok(());
         }
-        let value = Reflect::get(&chunk, &JsValue::from_str("value"))?;
+        let value = Reflect::get(&chunk, &name("value"))?;
         let Some(bytes) = value.dyn_ref::<Uint8Array>() else {
             return Err(js_sys::TypeError::new("the response body stream yielded something other than bytes").into());
         };
@@ -99,7 +99,7 @@ async fn read_body(res: &FetchResponse, out: &mut Response) -> Result<(), JsValu
 /// Frees the connection (undici keeps a socket busy until the body is consumed or cancelled).
 fn discard_body(res: &FetchResponse) {
     let body = res.body();
-    if body.is_object() && Reflect::get(&body, &JsValue::from_str("cancel")).is_ok_and(|f| f.is_function()) {
+    if body.is_object() && Reflect::get(&body, &name("cancel")).is_ok_and(|f| f.is_function()) {
         if let Ok(p) = body.unchecked_into::<BodyStream>().cancel() {
             ignore_rejection(&p);
         }

@@ -11,11 +11,11 @@ mod http;
 use crate::challenge::parse_challenges as parse_challenges_core;
 use crate::credentials::Credentials;
 use crate::error::{Code, Error};
-use crate::flow::{Client, Flow, Mode, Options, Request, Step};
+use crate::flow::{Client, Flow, Grant, Mode, Options, Request, Step};
 use crate::reference::Reference;
 use bindings::{AbortController, SignalLike};
 use cancel::{aborted_error, Cancel};
-use convert::{error_to_js, grant_to_js, invalid, set, OptionReader};
+use convert::{error_to_js, grant_to_js, invalid, name, set, OptionReader};
 use js_sys::{Array, Function, Object, Promise};
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
@@ -120,7 +120,7 @@ fn call(inner: &Rc<Inner>, image_ref: JsValue, options: JsValue, mode: Mode) -> 
             let step = c.flow.start(&mut inner.core.borrow_mut(), now_ms(c.clock.as_ref()));
             match step {
                 // The cached path: no request, no timer, no allocation beyond the answer.
-                Step::Done(g) => return Promise::resolve(&result_value(&grant_to_js(&g), mode)),
+                Step::Done(g) => return Promise::resolve(&result_value(&g, mode)),
                 Step::Failed(e) => return Promise::reject(&error_to_js(&e, None)),
                 Step::Send(first) => start_flight(inner, c.flow, first, c.key, c.fetch, c.clock, mode),
             }
@@ -146,18 +146,12 @@ fn call(inner: &Rc<Inner>, image_ref: JsValue, options: JsValue, mode: Mode) -> 
     })
 }
 
-fn result_value(authorization: &JsValue, mode: Mode) -> JsValue {
+/// What the caller receives: the token itself (`""` when the registry needs no authentication)
+/// or the whole Authorization object. The token path builds no object at all.
+fn result_value(grant: &Grant, mode: Mode) -> JsValue {
     match mode {
-        Mode::Authorization => authorization.clone(),
-        Mode::Token => {
-            let token = js_sys::Reflect::get(authorization, &JsValue::from_str("token")).unwrap_or(JsValue::NULL);
-            if token.is_string() {
-                token
-            } else {
-                // The registry needs no authentication: an empty token, as documented.
-                JsValue::from_str("")
-            }
-        }
+        Mode::Authorization => grant_to_js(grant),
+        Mode::Token => grant.token.as_deref().map_or_else(|| name(""), JsValue::from_str),
     }
 }
 
@@ -165,7 +159,15 @@ fn remove_flight(inner: &Inner, id: u64) {
     inner.flights.borrow_mut().retain(|(_, f)| f.id != id);
 }
 
-fn start_flight(inner: &Rc<Inner>, flow: Flow, first: Request, key: String, fetch: Option<Function>, clock: Option<Function>, mode: Mode) -> Rc<Flight> {
+fn start_flight(
+    inner: &Rc<Inner>,
+    flow: Flow,
+    first: Request,
+    key: String,
+    fetch: Option<Function>,
+    clock: Option<Function>,
+    mode: Mode,
+) -> Rc<Flight> {
     let id = inner.next_id.get();
     inner.next_id.set(id + 1);
     let controller = AbortController::new().ok();
@@ -191,7 +193,7 @@ async fn drive(
     fetch: Option<&Function>,
     clock: Option<&Function>,
     signal: &JsValue,
-) -> Result<JsValue, JsValue> {
+) -> Result<Grant, JsValue> {
     let mut request = first;
     for _ in 0..MAX_REQUESTS {
         let response = match http::send(&request, fetch, signal).await {
@@ -208,7 +210,7 @@ async fn drive(
         let step = flow.on_response(&mut inner.core.borrow_mut(), response, now_ms(clock));
         match step {
             Step::Send(next) => request = next,
-            Step::Done(g) => return Ok(grant_to_js(&g)),
+            Step::Done(g) => return Ok(g),
             Step::Failed(e) => return Err(error_to_js(&e, None)),
         }
     }
