@@ -28,6 +28,9 @@ const features = ["bulk-memory", "reference-types", "nontrapping-float-to-int", 
 run(join(root, "node_modules", ".bin", "wasm-opt"), ["-Oz", ...features, join(gen, "web", "registry_token_bg.wasm"), "-o", join(out, "registry_token_bg.wasm")]);
 
 copyFileSync(join(gen, "web", "registry_token.js"), join(out, "web.js"));
+// The same declarations for CommonJS consumers: in a "type": "module" package TypeScript reads
+// index.d.ts as ESM, and `require` users (moduleResolution node16/nodenext) need a .d.cts.
+copyFileSync(join(out, "index.d.ts"), join(out, "index.d.cts"));
 // The nodejs glue is CommonJS; .cjs keeps it CommonJS inside a "type": "module" package.
 const node = readFileSync(join(gen, "nodejs", "registry_token.js"), "utf8");
 writeFileSync(join(out, "node.cjs"), node);

@@ -1,0 +1,92 @@
+// The hand-written types, checked by the TypeScript compiler the way users consume them: an ESM
+// and a CommonJS project (moduleResolution nodenext) against the installed tarball, with correct
+// use compiling cleanly under `strict` and misuse rejected (so the types are not `any`).
+import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import { mkdirSync, rmSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { after, before, describe, it } from "node:test";
+
+import { installPackedPackage, root } from "../js/support/package.mjs";
+
+const TSC = join(root, "node_modules", ".bin", "tsc");
+
+const USE = `
+  const client = new RegistryClient({ timeoutMs: 5000, actions: ["pull"] });
+  async function main(): Promise<void> {
+    const token: string = await getToken("ghcr.io/o/a:1", { signal: AbortSignal.timeout(1000) });
+    const auth: Authorization = await client.authorize("nginx", { username: "u", password: "p" });
+    const header: string | null = auth.authorization;
+    const expires: number | null = auth.expiresAt;
+    const ref: ImageReference = parseReference("nginx:1.25");
+    const scheme: string = parseChallenges('Bearer realm="x"')[0]!.scheme;
+    client.clearCache();
+    const inFlight: number = client.stats().inFlight;
+    try {
+      await getToken("x");
+    } catch (e) {
+      const err = e as RegistryAuthError;
+      const code: RegistryAuthErrorCode = err.code;
+      if (code === "TIMEOUT" || code === "INSECURE_REALM") console.log(err.status, err.retryAfter);
+    }
+    await init();
+    console.log(token, header, expires, ref.familiar, scheme, inFlight);
+  }
+  void main();
+`;
+
+const MISUSE = `
+  void getToken(42);
+  void getToken("x", { actions: "pull" });
+  const n: number = parseReference("x").tag;
+  const c: RegistryAuthErrorCode = "NOT_A_CODE";
+`;
+
+const NAMES = "getToken, parseReference, parseChallenges, init, RegistryClient";
+const TYPES = "Authorization, ImageReference, RegistryAuthError, RegistryAuthErrorCode";
+
+function tsc(dir, files) {
+  const config = {
+    compilerOptions: { strict: true, noEmit: true, module: "nodenext", moduleResolution: "nodenext", target: "es2022", lib: ["es2022", "dom"], skipLibCheck: false },
+    files,
+  };
+  writeFileSync(join(dir, "tsconfig.json"), JSON.stringify(config));
+  return spawnSync(TSC, ["-p", dir], { encoding: "utf8" });
+}
+
+describe("TypeScript declarations (tsc, strict, nodenext)", () => {
+  let dir;
+  before(() => {
+    const { consumer } = installPackedPackage();
+    dir = join(consumer, `types-${process.pid}`);
+    mkdirSync(dir, { recursive: true });
+    // package.json decides how .ts files are read; .mts and .cts are explicit either way.
+    writeFileSync(join(dir, "package.json"), JSON.stringify({ type: "module" }));
+  });
+  after(() => rmSync(dir, { recursive: true, force: true }));
+
+  it("ESM (import) and CommonJS (require) projects compile against the package", () => {
+    writeFileSync(join(dir, "esm.mts"), `import { ${NAMES} } from "registry-token";\nimport type { ${TYPES} } from "registry-token";\n${USE}`);
+    const cjsHeader = [
+      'import rt = require("registry-token");',
+      `const { ${NAMES} } = rt;`,
+      "type Authorization = rt.Authorization;",
+      "type ImageReference = rt.ImageReference;",
+      "type RegistryAuthError = rt.RegistryAuthError;",
+      "type RegistryAuthErrorCode = rt.RegistryAuthErrorCode;",
+    ].join("\n");
+    writeFileSync(join(dir, "cjs.cts"), `${cjsHeader}\n${USE}`);
+    const r = tsc(dir, ["esm.mts", "cjs.cts"]);
+    assert.equal(r.status, 0, `tsc failed:\n${r.stdout}${r.stderr}`);
+  });
+
+  it("misuse does not compile (the types are precise, not any)", () => {
+    writeFileSync(join(dir, "bad.mts"), `import { ${NAMES} } from "registry-token";\nimport type { ${TYPES} } from "registry-token";\n${MISUSE}`);
+    const r = tsc(dir, ["bad.mts"]);
+    assert.notEqual(r.status, 0);
+    const out = r.stdout + r.stderr;
+    // One diagnostic per line of MISUSE: wrong argument type, wrong option type, null vs number, unknown code.
+    for (const code of ["TS2345", "TS2322"]) assert.match(out, new RegExp(code), out);
+    assert.equal((out.match(/error TS/g) ?? []).length, 4, out);
+  });
+});
