@@ -11,7 +11,7 @@ mod http;
 use crate::challenge::parse_challenges as parse_challenges_core;
 use crate::credentials::Credentials;
 use crate::error::{Code, Error};
-use crate::flow::{Client, Flow, Grant, Mode, Options, Request, Step};
+use crate::flow::{Client, Flow, Grant, Mode, Options, Purpose, Request, Response, Step};
 use crate::reference::Reference;
 use bindings::{AbortController, SignalLike};
 use cancel::{aborted_error, Cancel};
@@ -43,7 +43,18 @@ struct Inner {
     /// network (a handful, even when thousands of callers share them), and a second map type
     /// would cost the wasm several kilobytes.
     flights: RefCell<Vec<(String, Rc<Flight>)>>,
+    /// `GET /v2/` requests on the wire, by URL: flights for different repositories of one
+    /// registry share the challenge request instead of each pinging.
+    pings: RefCell<Vec<(String, Rc<Ping>)>>,
     next_id: Cell<u64>,
+}
+
+/// One challenge request that several flights wait on.
+struct Ping {
+    /// Resolves (to nothing) once `result` is set.
+    done: Promise,
+    resolve: Option<Function>,
+    result: RefCell<Option<Result<Response, JsValue>>>,
 }
 
 /// A token client with its own caches. `new RegistryClient({ username, password })` gives each
@@ -79,7 +90,13 @@ struct Call {
 
 impl Inner {
     fn new(defaults: JsValue) -> Inner {
-        Inner { core: RefCell::new(Client::new()), defaults, flights: RefCell::new(Vec::new()), next_id: Cell::new(0) }
+        Inner {
+            core: RefCell::new(Client::new()),
+            defaults,
+            flights: RefCell::new(Vec::new()),
+            pings: RefCell::new(Vec::new()),
+            next_id: Cell::new(0),
+        }
     }
 
     fn prepare(&self, image_ref: &JsValue, options: &JsValue, mode: Mode) -> Result<Call, JsValue> {
@@ -186,6 +203,34 @@ fn start_flight(
     flight
 }
 
+/// Sends `request`, or, when it is a challenge request already on the wire for another flight,
+/// waits for that one's answer. A shared answer that failed (say, its flight was aborted by its
+/// last caller) is not trusted: this flight then asks for itself.
+async fn send_sharing_pings(inner: &Inner, request: &Request, fetch: Option<&Function>, signal: &JsValue) -> Result<Response, JsValue> {
+    if request.purpose != Purpose::Challenge {
+        return http::send(request, fetch, signal).await;
+    }
+    let pending = inner.pings.borrow().iter().find(|(url, _)| *url == request.url).map(|(_, p)| p.clone());
+    if let Some(ping) = pending {
+        let _ = JsFuture::from(ping.done.clone()).await;
+        if let Some(Ok(response)) = ping.result.borrow().as_ref() {
+            return Ok(response.clone());
+        }
+        return http::send(request, fetch, signal).await;
+    }
+    let mut resolve = None;
+    let done = Promise::new(&mut |res, _rej| resolve = Some(res));
+    let ping = Rc::new(Ping { done, resolve, result: RefCell::new(None) });
+    inner.pings.borrow_mut().push((request.url.clone(), ping.clone()));
+    let result = http::send(request, fetch, signal).await;
+    inner.pings.borrow_mut().retain(|(_, p)| !Rc::ptr_eq(p, &ping));
+    *ping.result.borrow_mut() = Some(result.clone());
+    if let Some(f) = &ping.resolve {
+        let _ = f.call0(&JsValue::UNDEFINED);
+    }
+    result
+}
+
 async fn drive(
     inner: &Inner,
     mut flow: Flow,
@@ -196,7 +241,7 @@ async fn drive(
 ) -> Result<Grant, JsValue> {
     let mut request = first;
     for _ in 0..MAX_REQUESTS {
-        let response = match http::send(&request, fetch, signal).await {
+        let response = match send_sharing_pings(inner, &request, fetch, signal).await {
             Ok(r) => r,
             Err(js_err) => {
                 if signal.unchecked_ref::<SignalLike>().aborted().is_truthy() {

@@ -83,6 +83,27 @@ describe("token cache", () => {
     assert.equal(reg.counts().ping, 1);
   });
 
+  it("50 concurrent first calls for 50 repositories of one registry share one /v2/ ping", async () => {
+    reg.set({ ping: { delayMs: 20 } });
+    const client = new RegistryClient();
+    const tokens = await Promise.all(Array.from({ length: 50 }, (_, i) => client.getToken(ref(reg, `team/app${i}`))));
+    assert.equal(reg.counts().ping, 1);
+    assert.equal(reg.counts().token, 50);
+    assert.equal(new Set(tokens).size, 50);
+  });
+
+  it("a shared ping whose flight was aborted does not fail the others: they ask again", async () => {
+    reg.set({ ping: { delayMs: 100 } });
+    const client = new RegistryClient();
+    const controller = new AbortController();
+    const first = client.getToken(ref(reg, "team/a"), { signal: controller.signal });
+    const second = client.getToken(ref(reg, "team/b"));
+    setTimeout(() => controller.abort(), 20);
+    await assert.rejects(first, { name: "RegistryAuthError", code: "ABORTED" });
+    assert.equal(typeof (await second), "string");
+    assert.equal(reg.counts().token, 1);
+  });
+
   it("different credentials → different cache entries; same credentials → hit", async () => {
     const client = new RegistryClient();
     const alice = { username: "alice", password: PASSWORD };
