@@ -12,7 +12,10 @@ run("cargo", ["clippy", "--locked", "--lib", "--target", TARGET, "--", "-D", "wa
 log("stage 2/4: build pkg/");
 run("node", [join(root, "scripts", "build.mjs")]);
 
-log("stage 3/4: JavaScript suites against the packed package");
+log("stage 3/4: round-trip counts and the size ceiling (exact checks, no timings)");
+run("node", [join(root, "bench", "run.mjs"), "--ci"]);
+
+log("stage 4/4: JavaScript suites against the packed package");
 function findTests(dir) {
   return readdirSync(dir).flatMap((name) => {
     const p = join(dir, name);
@@ -22,6 +25,3 @@ function findTests(dir) {
 }
 const files = findTests(join(root, "tests")).sort();
 run("node", ["--test", "--test-concurrency=1", ...files]);
-
-log("stage 4/4: round-trip counts and the size ceiling (exact checks, no timings)");
-run("node", [join(root, "bench", "run.mjs"), "--ci"]);
