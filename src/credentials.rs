@@ -83,6 +83,15 @@ impl Credentials {
         if let Some(b) = self.basic_header().and_then(|h| h.strip_prefix("Basic ").map(str::to_string)) {
             secrets.push(b);
         }
+        // As the OAuth2 form body carried them, in case a server echoes the form.
+        for raw in self.password.iter().chain(self.refresh_token.iter()) {
+            let mut encoded = String::new();
+            crate::url::encode_component(&mut encoded, raw);
+            if encoded != *raw {
+                secrets.push(encoded.replace("%20", "+"));
+                secrets.push(encoded);
+            }
+        }
         for s in secrets.iter().filter(|s| s.len() >= 3) {
             out = out.replace(s.as_str(), "[redacted]");
         }
@@ -143,5 +152,7 @@ mod tests {
     fn redacts() {
         let c = creds(Some("u"), Some("hunter2-secret"), Some("refresh-XYZ"));
         assert_eq!(c.redact("bad password hunter2-secret and refresh-XYZ"), "bad password [redacted] and [redacted]");
+        let c = creds(Some("u"), Some("p@ss word:1"), None);
+        assert_eq!(c.redact("got password=p%40ss%20word%3A1 and p%40ss+word%3A1"), "got password=[redacted] and [redacted]");
     }
 }

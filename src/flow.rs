@@ -300,6 +300,34 @@ impl Flow {
     }
 
     pub fn start(&mut self, client: &mut Client, now: u64) -> Step {
+        let step = self.start_inner(client, now);
+        self.scrub(step)
+    }
+
+    pub fn on_response(&mut self, client: &mut Client, response: Response, now: u64) -> Step {
+        let step = self.on_response_inner(client, response, now);
+        self.scrub(step)
+    }
+
+    /// Every message and `Retry-After` that leaves the flow is scrubbed of the caller's secrets
+    /// once more, whatever server text (a header, a realm path) went into it.
+    fn scrub(&self, step: Step) -> Step {
+        match step {
+            Step::Failed(mut e) => {
+                e.message = self.redact(&e.message);
+                e.retry_after = e.retry_after.map(|ra| self.redact(&ra));
+                Step::Failed(e)
+            }
+            other => other,
+        }
+    }
+
+    /// Server text for a message: secrets removed first, then clipped.
+    fn quote(&self, text: &str) -> String {
+        server_error::clip(&self.redact(text))
+    }
+
+    fn start_inner(&mut self, client: &mut Client, now: u64) -> Step {
         match client.challenges.get(&self.base_text, now) {
             Some(Cached::Challenge(auth)) => {
                 let auth = auth.clone();
@@ -321,7 +349,7 @@ impl Flow {
         }
     }
 
-    pub fn on_response(&mut self, client: &mut Client, response: Response, now: u64) -> Step {
+    fn on_response_inner(&mut self, client: &mut Client, response: Response, now: u64) -> Step {
         match std::mem::replace(&mut self.state, State::Finished) {
             State::AwaitChallenge => self.on_challenge(client, response, now),
             State::AwaitToken { realm, service, key, attempt } => self.on_token(client, response, now, realm, service, key, attempt),
@@ -340,7 +368,7 @@ impl Flow {
             _ => ("registry", format!("{}/v2/", self.base)),
         };
         self.state = State::Finished;
-        let mut msg = format!("could not reach the {what} at {url}: {}", self.redact(detail));
+        let mut msg = format!("could not reach the {what} at {url}: {}", self.quote(detail));
         msg.push_str(
             ". In a browser this is also how a missing CORS header shows: the server must send \
              Access-Control-Allow-Origin and answer OPTIONS preflights allowing Authorization; or \
@@ -505,7 +533,7 @@ impl Flow {
             let mut msg = format!("the token server {}{} answered {}", realm.origin(), path_only(&realm.rest), r.status);
             if let Some(detail) = r.www_authenticate.as_deref().and_then(challenge_error) {
                 msg.push_str(" [");
-                msg.push_str(&self.redact(&detail));
+                msg.push_str(&self.quote(&detail));
                 msg.push(']');
             }
             if code == Code::Unauthorized && self.credentials.is_anonymous() {
@@ -525,7 +553,13 @@ impl Flow {
         let decoded = match token::decode(&r.body) {
             Ok(t) => t,
             Err(mut e) => {
-                e.message = format!("{} (from {})", self.redact(&e.message), realm.origin());
+                e.message = format!("{} (from {})", e.message, realm.origin());
+                if crate::json::parse(&r.body).is_none() {
+                    if let Some(text) = server_error::snippet(&r.body) {
+                        e.message.push_str(": ");
+                        e.message.push_str(&self.quote(&text));
+                    }
+                }
                 return Step::Failed(e.with_status(r.status));
             }
         };
@@ -548,18 +582,18 @@ impl Flow {
     fn http_error(&self, code: Code, mut msg: String, r: &Response) -> Error {
         if let Some(detail) = server_error::describe(&r.body) {
             msg.push_str(": ");
-            msg.push_str(&self.redact(&detail));
+            msg.push_str(&self.quote(&detail));
         }
         if let Some(ra) = &r.retry_after {
             msg.push_str(" (Retry-After: ");
-            msg.push_str(&server_error::clip(ra));
+            msg.push_str(&self.quote(ra));
             msg.push(')');
         }
         let mut e = Error::new(code, msg);
         if r.status != 0 {
             e = e.with_status(r.status);
         }
-        e.retry_after = r.retry_after.as_deref().map(server_error::clip);
+        e.retry_after = r.retry_after.as_deref().map(|ra| self.quote(ra));
         e
     }
 
@@ -619,7 +653,7 @@ fn challenge_error(header: &str) -> Option<String> {
     let challenges = parse_challenges(header).ok()?;
     let c = challenges.iter().find(|c| c.param("error").is_some() || c.param("error_description").is_some())?;
     let parts: Vec<&str> = [c.param("error"), c.param("error_description")].into_iter().flatten().filter(|s| !s.is_empty()).collect();
-    (!parts.is_empty()).then(|| server_error::clip(&parts.join(": ")))
+    (!parts.is_empty()).then(|| parts.join(": "))
 }
 
 /// Picks what to do from a 401's challenges: Bearer if offered (the only scheme that yields a
@@ -645,6 +679,16 @@ fn select_challenge(header: Option<&str>, base: &HttpUrl) -> Result<Auth, Error>
     if let Some(basic) = find("basic") {
         return Ok(Auth::Basic { realm: basic.param("realm").map(str::to_string) });
     }
-    let schemes: Vec<&str> = challenges.iter().map(|c| c.scheme.as_str()).collect();
-    Err(Error::new(Code::UnsupportedChallenge, format!("it offers only {} authentication, not Bearer or Basic", schemes.join(", "))))
+    // A hostile header may name thousands of schemes: name a few, count the rest.
+    let mut schemes: Vec<&str> = Vec::new();
+    for c in &challenges {
+        if !schemes.contains(&c.scheme.as_str()) {
+            schemes.push(&c.scheme);
+        }
+    }
+    let mut list = schemes.iter().take(5).copied().collect::<Vec<_>>().join(", ");
+    if schemes.len() > 5 {
+        list.push_str(&format!(" and {} more", schemes.len() - 5));
+    }
+    Err(Error::new(Code::UnsupportedChallenge, format!("it offers only {list} authentication, not Bearer or Basic")))
 }

@@ -65,16 +65,12 @@ fn expires_in(value: Option<&Value>) -> u64 {
     secs.unwrap_or(MIN_EXPIRES_IN).clamp(MIN_EXPIRES_IN, MAX_EXPIRES_IN)
 }
 
+/// Says what is wrong without quoting the body: the caller quotes it once secrets are removed.
 fn describe_non_json(body: &[u8]) -> String {
     if body.iter().all(u8::is_ascii_whitespace) {
         "the token response body is empty".to_string()
     } else {
-        let mut s = "the token response is not JSON".to_string();
-        if let Some(text) = crate::server_error::snippet(body) {
-            s.push_str(": ");
-            s.push_str(&text);
-        }
-        s
+        "the token response is not JSON".to_string()
     }
 }
 
