@@ -2,6 +2,7 @@
 // pkg-template/. The _bg.wasm is byte-identical for every wasm-bindgen target, so one optimised
 // copy serves all entries.
 import { copyFileSync, cpSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { homedir } from "node:os";
 import { join } from "node:path";
 import { log, root, run, TARGET } from "./lib.mjs";
 
@@ -11,7 +12,11 @@ const final = join(root, "pkg");
 const out = join(root, "build", `pkg-${process.pid}`);
 const gen = join(root, "build", `bindgen-${process.pid}`);
 
-run("cargo", ["build", "--release", "--target", TARGET, "--lib"]);
+// Panic locations embed source paths; remapping keeps this machine's paths (and a few hundred
+// bytes) out of the shipped .wasm.
+const registrySrc = join(process.env.CARGO_HOME ?? join(homedir(), ".cargo"), "registry", "src");
+const rustflags = [process.env.RUSTFLAGS, `--remap-path-prefix=${registrySrc}=/crates`, `--remap-path-prefix=${root}=/registry-token`].filter(Boolean).join(" ");
+run("cargo", ["build", "--release", "--target", TARGET, "--lib"], { env: { ...process.env, RUSTFLAGS: rustflags } });
 const wasm = join(root, "target", TARGET, "release", "registry_token.wasm");
 
 rmSync(gen, { recursive: true, force: true });
@@ -25,7 +30,7 @@ cpSync(join(root, "pkg-template"), out, { recursive: true });
 
 // Explicit features, never -all: binaryen 132 would then emit stringref, which Node 20 rejects.
 const features = ["bulk-memory", "reference-types", "nontrapping-float-to-int", "sign-ext", "mutable-globals", "multivalue"].map((f) => `--enable-${f}`);
-run(join(root, "node_modules", ".bin", "wasm-opt"), ["-Oz", ...features, join(gen, "web", "registry_token_bg.wasm"), "-o", join(out, "registry_token_bg.wasm")]);
+run(join(root, "node_modules", ".bin", "wasm-opt"), ["-Oz", "--converge", ...features, join(gen, "web", "registry_token_bg.wasm"), "-o", join(out, "registry_token_bg.wasm")]);
 
 copyFileSync(join(gen, "web", "registry_token.js"), join(out, "web.js"));
 // The same declarations for CommonJS consumers: in a "type": "module" package TypeScript reads
