@@ -4,18 +4,21 @@ import { readdirSync, statSync } from "node:fs";
 import { join, relative } from "node:path";
 import { log, root, run, TARGET } from "./lib.mjs";
 
-log("stage 1/4: the sans-IO core, natively");
+log("stage 1/5: the sans-IO core, natively");
 run("cargo", ["test", "--locked"]);
 run("cargo", ["clippy", "--locked", "--all-targets", "--", "-D", "warnings"]);
 run("cargo", ["clippy", "--locked", "--lib", "--target", TARGET, "--", "-D", "warnings"]);
 
-log("stage 2/4: build pkg/");
+log("stage 2/5: build pkg/");
 run("node", [join(root, "scripts", "build.mjs")]);
 
-log("stage 3/4: round-trip counts and the size ceiling (exact checks, no timings)");
+log("stage 3/5: round-trip counts and the size ceiling (exact checks, no timings)");
 run("node", [join(root, "bench", "run.mjs"), "--ci"]);
 
-log("stage 4/4: JavaScript suites against the packed package");
+log("stage 4/5: fuzz each target briefly (15 s each; `npm run fuzz -- 600` for a long run)");
+run("bash", [join(root, "scripts", "fuzz.sh"), "15"]);
+
+log("stage 5/5: JavaScript suites against the packed package");
 function findTests(dir) {
   return readdirSync(dir).flatMap((name) => {
     const p = join(dir, name);

@@ -303,10 +303,12 @@ fn is_text(b: u8) -> bool {
     b == b'\t' || (b >= 0x20 && b != 0x7f)
 }
 
-/// Real challenges carry at most half a dozen parameters; the bound keeps the linear-scan
-/// de-duplication below cheap whatever a server sends (and a set type would cost kilobytes of
-/// wasm for six entries).
-const MAX_DISTINCT_PARAMS: usize = 1024;
+/// Real challenges carry at most half a dozen parameters (Digest, the richest, about ten); the
+/// bound keeps the linear-scan de-duplication below cheap whatever a server sends (and a set
+/// type would cost kilobytes of wasm for six entries). Its cost is up to this many comparisons
+/// per parameter: at 1024, a crafted 1 MB header (1,024 names sharing a 60-byte prefix, then the
+/// last one repeated) took 1.3 s of wasm; at 64 it is a sixteenth of that (issue 7).
+const MAX_DISTINCT_PARAMS: usize = 64;
 
 /// Drops every parameter whose name already occurred earlier in the challenge. False when the
 /// challenge has more than [`MAX_DISTINCT_PARAMS`] distinct names.
@@ -633,10 +635,28 @@ mod tests {
         assert_eq!(all.first().and_then(|c| c.param("realm")).map(str::len), Some(700_000));
 
         // 100,000 parameters in one challenge, most of them duplicates: no quadratic dedup.
-        let params: Vec<String> = (0..100_000).map(|i| format!("k{}=v", i % 500)).collect();
+        let params: Vec<String> = (0..100_000).map(|i| format!("k{}=v", i % 50)).collect();
         let header = format!("Bearer {}", params.join(","));
         let all = parse_challenges(&header).unwrap_or_default();
-        assert_eq!(all.first().map(|c| c.params.len()), Some(500));
+        assert_eq!(all.first().map(|c| c.params.len()), Some(50));
+        // More distinct names than any real challenge has: refused.
+        let params: Vec<String> = (0..100_000).map(|i| format!("k{}=v", i % 500)).collect();
+        let header = format!("Bearer {}", params.join(","));
+        assert!(parse_challenges(&header).is_err_and(|e| e.message.contains("more than 64 distinct parameters")));
+
+        // Regression (issue 7): names sharing a long prefix make each comparison cost their
+        // length; the distinct-name bound keeps a crafted 1 MB header cheap.
+        let prefix = "p".repeat(60);
+        let mut header = String::from("Bearer ");
+        for i in 0..MAX_DISTINCT_PARAMS {
+            header.push_str(&format!("{prefix}{i:04}=v,"));
+        }
+        let last = format!("{prefix}{:04}=v,", MAX_DISTINCT_PARAMS - 1);
+        while header.len() < 1_000_000 {
+            header.push_str(&last);
+        }
+        let all = parse_challenges(&header).unwrap_or_default();
+        assert_eq!(all.first().map(|c| c.params.len()), Some(MAX_DISTINCT_PARAMS));
 
         // 1 MB of whitespace and empty list elements, and an unterminated quote at the end.
         let header = format!("{}Bearer realm=x", " ,".repeat(500_000));

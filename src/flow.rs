@@ -363,7 +363,7 @@ impl Flow {
         let (what, url) = match &self.state {
             State::AwaitToken { realm, .. } => {
                 client.challenges.remove(&self.base_text);
-                ("token server", realm.origin())
+                ("token server", shown(&realm.origin()))
             }
             _ => ("registry", format!("{}/v2/", self.base)),
         };
@@ -428,7 +428,7 @@ impl Flow {
                 if !self.credentials.is_anonymous() && !realm.is_https() && !realm.is_loopback() {
                     return Step::Failed(Error::new(
                         Code::InsecureRealm,
-                        format!("refusing to send credentials to {} over plain http; nothing was sent", realm.origin()),
+                        format!("refusing to send credentials to {} over plain http; nothing was sent", shown(&realm.origin())),
                     ));
                 }
                 let attempt = if self.credentials.refresh_token.is_some() {
@@ -515,7 +515,7 @@ impl Flow {
         {
             return Step::Failed(Error::new(
                 Code::InsecureRealm,
-                format!("the token server at {} redirected from https to plain http; refusing its answer", realm.origin()),
+                format!("the token server at {} redirected from https to plain http; refusing its answer", shown(&realm.origin())),
             ));
         }
         let refused_post = matches!(r.status, 0 | 300..=399 | 400 | 401 | 403 | 404 | 405);
@@ -530,7 +530,8 @@ impl Flow {
                 client.challenges.remove(&self.base_text);
             }
             let code = if matches!(r.status, 401 | 403) { Code::Unauthorized } else { Code::TokenEndpoint };
-            let mut msg = format!("the token server {}{} answered {}", realm.origin(), path_only(&realm.rest), r.status);
+            let mut msg =
+                format!("the token server {} answered {}", shown(&[realm.origin().as_str(), path_only(&realm.rest)].concat()), r.status);
             if let Some(detail) = r.www_authenticate.as_deref().and_then(challenge_error) {
                 msg.push_str(" [");
                 msg.push_str(&self.quote(&detail));
@@ -545,7 +546,7 @@ impl Flow {
             return Step::Failed(
                 Error::new(
                     Code::BadTokenResponse,
-                    format!("the token response from {} is larger than {} bytes", realm.origin(), token::MAX_BODY),
+                    format!("the token response from {} is larger than {} bytes", shown(&realm.origin()), token::MAX_BODY),
                 )
                 .with_status(r.status),
             );
@@ -553,7 +554,7 @@ impl Flow {
         let decoded = match token::decode(&r.body) {
             Ok(t) => t,
             Err(mut e) => {
-                e.message = format!("{} (from {})", e.message, realm.origin());
+                e.message = format!("{} (from {})", e.message, shown(&realm.origin()));
                 if crate::json::parse(&r.body).is_none() {
                     if let Some(text) = server_error::snippet(&r.body) {
                         e.message.push_str(": ");
@@ -642,6 +643,12 @@ impl Flow {
             refresh_token,
         }
     }
+}
+
+/// A realm's origin or path as the server sent it, clipped: a hostile realm of a megabyte must
+/// not make a megabyte of message.
+fn shown(text: &str) -> String {
+    server_error::clip(text)
 }
 
 fn path_only(rest: &str) -> &str {

@@ -27,7 +27,7 @@ impl HttpUrl {
         let (scheme, after) = split_scheme(input).ok_or_else(|| "it has no scheme".to_string())?;
         let scheme = scheme.to_ascii_lowercase();
         if scheme != "http" && scheme != "https" {
-            return Err(format!("its scheme is {scheme}:, not http: or https:"));
+            return Err(format!("its scheme is {}:, not http: or https:", clipped(&scheme)));
         }
         let after = after.strip_prefix("//").ok_or_else(|| "it is not scheme://host/…".to_string())?;
         let end = after.find(['/', '?', '#']).unwrap_or(after.len());
@@ -94,11 +94,12 @@ fn split_scheme(input: &str) -> Option<(&str, &str)> {
     }
 }
 
-/// Loopback is where plain http is acceptable: `localhost` (and `*.localhost`, RFC 6761 §6.3),
-/// 127.0.0.0/8 and ::1. Browsers treat the same hosts as secure contexts.
+/// Loopback is where plain http is acceptable: `localhost`, 127.0.0.0/8 and ::1. Not
+/// `*.localhost`: RFC 6761 says it should resolve to loopback, but Node leaves that to the
+/// system resolver, so a hostile realm `http://x.localhost/` could receive credentials in clear.
 pub fn is_loopback_host(host: &str) -> bool {
     let host = host.trim_end_matches('.').to_ascii_lowercase();
-    if host == "localhost" || host.ends_with(".localhost") || host == "::1" || host == "[::1]" {
+    if host == "localhost" || host == "::1" || host == "[::1]" {
         return true;
     }
     let mut parts = host.split('.');
@@ -114,10 +115,10 @@ pub fn is_loopback_host(host: &str) -> bool {
 /// Validates the `registryUrl` option: an absolute http(s) URL, optionally with a path prefix
 /// (a proxy route), no query. Returns it without the trailing slash so "<base>/v2/" is right.
 pub fn parse_base(input: &str) -> Result<HttpUrl, Error> {
-    let mut url =
-        HttpUrl::parse(input).map_err(|why| Error::new(Code::InvalidReference, format!("registryUrl \"{input}\" is not usable: {why}")))?;
+    let mut url = HttpUrl::parse(input)
+        .map_err(|why| Error::new(Code::InvalidReference, format!("registryUrl \"{}\" is not usable: {why}", clipped(input))))?;
     if url.rest.contains('?') {
-        return Err(Error::new(Code::InvalidReference, format!("registryUrl \"{input}\" must not have a query")));
+        return Err(Error::new(Code::InvalidReference, format!("registryUrl \"{}\" must not have a query", clipped(input))));
     }
     while url.rest.ends_with('/') {
         url.rest.pop();
@@ -130,7 +131,7 @@ pub fn parse_base(input: &str) -> Result<HttpUrl, Error> {
 /// browser would resolve against the `/v2/` URL that was answered, so we do the same.
 pub fn resolve_realm(realm: &str, base: &HttpUrl) -> Result<HttpUrl, Error> {
     let realm = realm.trim();
-    let bad = |why: String| Error::new(Code::InsecureRealm, format!("refusing realm \"{realm}\": {why}"));
+    let bad = |why: String| Error::new(Code::InsecureRealm, format!("refusing realm \"{}\": {why}", clipped(realm)));
     if realm.is_empty() {
         return Err(Error::new(Code::InvalidChallenge, "the Bearer challenge has an empty realm"));
     }
@@ -145,6 +146,24 @@ pub fn resolve_realm(realm: &str, base: &HttpUrl) -> Result<HttpUrl, Error> {
         format!("{v2}{realm}")
     };
     HttpUrl::parse(&absolute).map_err(bad)
+}
+
+/// How much of a URL an error message quotes: the realm comes from a server, and a hostile one
+/// must not be able to make our messages megabytes long.
+const QUOTE_MAX: usize = 200;
+
+/// `s`, or its first [`QUOTE_MAX`] bytes (at a char boundary) and '…'.
+fn clipped(s: &str) -> String {
+    if s.len() <= QUOTE_MAX {
+        return s.to_string();
+    }
+    let mut end = QUOTE_MAX;
+    while !s.is_char_boundary(end) {
+        end -= 1;
+    }
+    let mut out = s.get(..end).unwrap_or_default().to_string();
+    out.push('…');
+    out
 }
 
 /// Percent-encodes a query or form component: RFC 3986 unreserved characters stay, all else
@@ -217,10 +236,10 @@ mod tests {
 
     #[test]
     fn loopback() {
-        for h in ["localhost", "LOCALHOST", "a.localhost", "127.0.0.1", "127.255.0.9", "::1", "[::1]"] {
+        for h in ["localhost", "LOCALHOST", "127.0.0.1", "127.255.0.9", "::1", "[::1]"] {
             assert!(is_loopback_host(h), "{h}");
         }
-        for h in ["localhost.example", "128.0.0.1", "127.0.0.256", "127.0.0", "127.0.0.1.nip.io", "10.0.0.1", "::2", ""] {
+        for h in ["a.localhost", "localhost.example", "128.0.0.1", "127.0.0.256", "127.0.0", "127.0.0.1.nip.io", "10.0.0.1", "::2", ""] {
             assert!(!is_loopback_host(h), "{h}");
         }
     }
@@ -245,6 +264,23 @@ mod tests {
         assert_eq!(r("file:///etc/passwd").unwrap_err().code, Code::InsecureRealm);
         assert_eq!(r("data:,x").unwrap_err().code, Code::InsecureRealm);
         assert_eq!(r("").unwrap_err().code, Code::InvalidChallenge);
+    }
+
+    /// Regression (issue 7): a hostile realm of any length gives a short message.
+    #[test]
+    fn messages_quote_urls_briefly() {
+        let base = parse_base("http://127.0.0.1:5000").unwrap();
+        for realm in
+            [format!("javascript:{}", "a".repeat(1_000_000)), format!("{}:x", "s".repeat(1_000_000)), format!("ftp://{}é", "h".repeat(199))]
+        {
+            let e = resolve_realm(&realm, &base).unwrap_err();
+            assert_eq!(e.code, Code::InsecureRealm);
+            assert!(e.message.len() < 600, "{} bytes", e.message.len());
+        }
+        let e = parse_base(&format!("ftp://{}", "x".repeat(1_000_000))).unwrap_err();
+        assert!(e.message.len() < 600, "{} bytes", e.message.len());
+        assert_eq!(clipped("short"), "short");
+        assert_eq!(clipped(&"é".repeat(150)).chars().count(), 101);
     }
 
     #[test]
