@@ -8,6 +8,10 @@ log("stage 1/5: the sans-IO core, natively");
 run("cargo", ["test", "--locked"]);
 run("cargo", ["clippy", "--locked", "--all-targets", "--", "-D", "warnings"]);
 run("cargo", ["clippy", "--locked", "--lib", "--target", TARGET, "--", "-D", "warnings"]);
+// The shell's in-wasm tests (src/js/tests.rs), through wasm-bindgen-test-runner: Node, then
+// headless Chromium (chromedriver from Debian's chromium-driver).
+run("cargo", ["test", "--locked", "--lib", "--target", TARGET]);
+run("cargo", ["test", "--locked", "--lib", "--target", TARGET], { env: { ...process.env, WASM_BINDGEN_USE_BROWSER: "1" } });
 
 log("stage 2/5: build pkg/");
 run("node", [join(root, "scripts", "build.mjs")]);

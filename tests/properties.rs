@@ -4,6 +4,7 @@
 
 // Test helpers outside #[test] functions may unwrap and panic like the tests themselves.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
+#![cfg(not(target_arch = "wasm32"))]
 
 use proptest::prelude::*;
 use proptest::sample::select;

@@ -7,6 +7,8 @@ mod bindings;
 mod cancel;
 mod convert;
 mod http;
+#[cfg(test)]
+mod tests;
 
 use crate::challenge::parse_challenges as parse_challenges_core;
 use crate::credentials::Credentials;
