@@ -188,7 +188,10 @@ fn parse(input: &str) -> Result<Reference, String> {
     check_path(&path)?;
     let name_len = domain.len() + 1 + path.len();
     if name_len > NAME_MAX {
-        return Err(format!("the repository name \"{domain}/{path}\" is {name_len} characters long; the limit is {NAME_MAX}"));
+        return Err(format!(
+            "the repository name {} is {name_len} characters long; the limit is {NAME_MAX}",
+            quoted(&format!("{domain}/{path}"))
+        ));
     }
     if let Some(tag) = tag {
         check_tag(tag)?;
@@ -255,7 +258,7 @@ fn is_domain_like(component: &str) -> bool {
 // fails this grammar when the whole name still matches as a path (e.g. `a_b.c/d`), leaving
 // the domain empty; a token client needs a host, so that is an error here.
 fn check_domain(domain: &str) -> Result<(), String> {
-    let bad = |why: &str| Err(format!("the registry domain \"{domain}\" {why}"));
+    let bad = |why: &str| Err(format!("the registry domain {} {why}", quoted(domain)));
     let port = if let Some(bracketed) = domain.strip_prefix('[') {
         let Some((address, after)) = bracketed.split_once(']') else {
             return bad("opens '[' without a closing ']'");
@@ -298,11 +301,11 @@ fn check_domain(domain: &str) -> Result<(), String> {
 // separator               := /[_.]|__|[-]+/     (regexp.go; reference.go's comment says [-]*)
 fn check_path(path: &str) -> Result<(), String> {
     if path.bytes().any(|b| b.is_ascii_uppercase()) {
-        return Err(format!("repository name must be lowercase (got \"{path}\")"));
+        return Err(format!("repository name must be lowercase (got {})", quoted(path)));
     }
     for component in path.split('/') {
         if let Some(why) = path_component_error(component) {
-            return Err(format!("the repository path \"{path}\" {why}"));
+            return Err(format!("the repository path {} {why}", quoted(path)));
         }
     }
     Ok(())
@@ -319,7 +322,7 @@ fn path_component_error(component: &str) -> Option<String> {
             b'a'..=b'z' | b'0'..=b'9' => run = (0, 0),
             b'.' | b'_' | b'-' => {
                 if at == 0 {
-                    return Some(format!("has a component \"{component}\" that starts with a separator"));
+                    return Some(format!("has a component {} that starts with a separator", quoted(component)));
                 }
                 let len = if run.0 == b { run.1 + 1 } else { 1 };
                 let allowed = match b {
@@ -329,21 +332,23 @@ fn path_component_error(component: &str) -> Option<String> {
                 };
                 if (run.1 > 0 && run.0 != b) || len > allowed {
                     return Some(format!(
-                        "has a component \"{component}\" with an invalid separator (allowed between letters and digits: '.', '_', '__', or one or more '-')"
+                        "has a component {} with an invalid separator (allowed between letters and digits: '.', '_', '__', or one or more '-')",
+                        quoted(component)
                     ));
                 }
                 run = (b, len);
             }
-            b':' => return Some(format!("has a component \"{component}\" containing ':' (a tag comes once, after the last '/')")),
+            b':' => return Some(format!("has a component {} containing ':' (a tag comes once, after the last '/')", quoted(component))),
             _ => {
                 return Some(format!(
-                    "has a component \"{component}\" containing {} (only a-z, 0-9 and separators are allowed)",
+                    "has a component {} containing {} (only a-z, 0-9 and separators are allowed)",
+                    quoted(component),
                     describe(char::from(b))
                 ))
             }
         }
     }
-    (run.1 > 0).then(|| format!("has a component \"{component}\" that ends with a separator"))
+    (run.1 > 0).then(|| format!("has a component {} that ends with a separator", quoted(component)))
 }
 
 // tag := /[\w][\w.-]{0,127}/
@@ -356,7 +361,10 @@ fn check_tag(tag: &str) -> Result<(), String> {
     } else if tag.len() > TAG_MAX {
         Err(format!("the tag is {} characters long; the limit is {TAG_MAX}", tag.len()))
     } else if !first_ok || !bytes.all(|b| word(b) || b == b'.' || b == b'-') {
-        Err(format!("the tag \"{tag}\" may contain only letters, digits, '_', '.' and '-', and must start with a letter, digit or '_'"))
+        Err(format!(
+            "the tag {} may contain only letters, digits, '_', '.' and '-', and must start with a letter, digit or '_'",
+            quoted(tag)
+        ))
     } else {
         Ok(())
     }
@@ -373,7 +381,7 @@ fn check_tag(tag: &str) -> Result<(), String> {
 // registered, each with lower-case hex of a fixed length; docker does the same, so do we.
 fn check_digest(digest: &str) -> Result<(), String> {
     let Some((algorithm, hex)) = digest.split_once(':') else {
-        return Err(format!("the digest \"{digest}\" must have the form <algorithm>:<hex>"));
+        return Err(format!("the digest {} must have the form <algorithm>:<hex>", quoted(digest)));
     };
     let mut expect_letter = true;
     for b in algorithm.bytes() {
@@ -381,20 +389,20 @@ fn check_digest(digest: &str) -> Result<(), String> {
             b'A'..=b'Z' | b'a'..=b'z' => false,
             b'0'..=b'9' if !expect_letter => false,
             b'+' | b'.' | b'-' | b'_' if !expect_letter => true,
-            _ => return Err(format!("the digest algorithm \"{algorithm}\" is malformed")),
+            _ => return Err(format!("the digest algorithm {} is malformed", quoted(algorithm))),
         };
     }
     if expect_letter {
-        return Err(format!("the digest algorithm \"{algorithm}\" is malformed"));
+        return Err(format!("the digest algorithm {} is malformed", quoted(algorithm)));
     }
     if hex.len() < 32 || !hex.bytes().all(|b| b.is_ascii_hexdigit()) {
-        return Err(format!("the digest \"{digest}\" must end in at least 32 hexadecimal digits"));
+        return Err(format!("the digest {} must end in at least 32 hexadecimal digits", quoted(digest)));
     }
     let want = match algorithm {
         "sha256" => 64,
         "sha384" => 96,
         "sha512" => 128,
-        _ => return Err(format!("the digest algorithm \"{algorithm}\" is not supported (sha256, sha384, sha512)")),
+        _ => return Err(format!("the digest algorithm {} is not supported (sha256, sha384, sha512)", quoted(algorithm))),
     };
     if hex.len() != want {
         return Err(format!("a {algorithm} digest has {want} hex digits, this one has {}", hex.len()));
@@ -472,6 +480,14 @@ fn push_quoted(out: &mut String, s: &str) {
         out.push('…');
     }
     out.push('"');
+}
+
+/// [`push_quoted`] as a value, for a part of the input named inside a message: every part is
+/// clipped, so no input makes a message longer than a few hundred bytes.
+fn quoted(s: &str) -> String {
+    let mut out = String::with_capacity(s.len().min(QUOTE_MAX) + 5);
+    push_quoted(&mut out, s);
+    out
 }
 
 /// A character named for an error message: printable ASCII quoted, anything else as U+XXXX.
