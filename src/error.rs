@@ -81,3 +81,18 @@ impl fmt::Display for Error {
 }
 
 impl std::error::Error for Error {}
+
+/// `s`, or its first `max` bytes (cut on a character boundary) followed by '…'. Messages quote
+/// user input and server text, and neither may make a message long; every module clips with this.
+pub fn clip(s: &str, max: usize) -> String {
+    if s.len() <= max {
+        return s.to_string();
+    }
+    let mut end = max;
+    while !s.is_char_boundary(end) {
+        end -= 1;
+    }
+    let mut out = s.get(..end).unwrap_or_default().to_string();
+    out.push('…');
+    out
+}

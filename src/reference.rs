@@ -7,7 +7,7 @@
 
 use std::fmt;
 
-use crate::error::{Code, Error};
+use crate::error::{clip, Code, Error};
 
 /// Docker Hub's canonical domain in references (`defaultDomain` in normalize.go).
 const DOCKER_HUB: &str = "docker.io";
@@ -55,7 +55,7 @@ impl Reference {
     pub fn parse(input: &str) -> Result<Reference, Error> {
         parse(input).map_err(|problem| {
             let mut msg = String::from("invalid reference ");
-            push_quoted(&mut msg, input);
+            msg.push_str(&quoted(input));
             msg.push_str(": ");
             msg.push_str(&problem);
             Error::new(Code::InvalidReference, msg)
@@ -468,25 +468,12 @@ fn is_ipv6_loopback(host: &str) -> bool {
     }
 }
 
-/// `"…"` around at most [`QUOTE_MAX`] bytes of `s`, cut on a character boundary.
-fn push_quoted(out: &mut String, s: &str) {
-    let mut end = s.len().min(QUOTE_MAX);
-    while !s.is_char_boundary(end) {
-        end -= 1;
-    }
-    out.push('"');
-    out.push_str(s.get(..end).unwrap_or_default());
-    if end < s.len() {
-        out.push('…');
-    }
-    out.push('"');
-}
-
-/// [`push_quoted`] as a value, for a part of the input named inside a message: every part is
-/// clipped, so no input makes a message longer than a few hundred bytes.
+/// `"…"` around at most [`QUOTE_MAX`] bytes of `s`: the input and every part of it a message
+/// names are clipped, so no input makes a message longer than a few hundred bytes.
 fn quoted(s: &str) -> String {
-    let mut out = String::with_capacity(s.len().min(QUOTE_MAX) + 5);
-    push_quoted(&mut out, s);
+    let mut out = String::from('"');
+    out.push_str(&clip(s, QUOTE_MAX));
+    out.push('"');
     out
 }
 

@@ -68,18 +68,9 @@ pub fn snippet(body: &[u8]) -> Option<String> {
     (!collapsed.is_empty()).then_some(collapsed)
 }
 
-/// Cuts at a char boundary and marks the cut.
+/// Server text as messages quote it: at most [`MAX_QUOTE`] bytes, the cut marked.
 pub fn clip(s: &str) -> String {
-    if s.len() <= MAX_QUOTE {
-        return s.to_string();
-    }
-    let mut end = MAX_QUOTE;
-    while !s.is_char_boundary(end) {
-        end -= 1;
-    }
-    let mut out = s.get(..end).unwrap_or("").to_string();
-    out.push('…');
-    out
+    crate::error::clip(s, MAX_QUOTE)
 }
 
 #[cfg(test)]

@@ -152,18 +152,9 @@ pub fn resolve_realm(realm: &str, base: &HttpUrl) -> Result<HttpUrl, Error> {
 /// must not be able to make our messages megabytes long.
 const QUOTE_MAX: usize = 200;
 
-/// `s`, or its first [`QUOTE_MAX`] bytes (at a char boundary) and '…'.
+/// A URL as messages quote it: at most [`QUOTE_MAX`] bytes, the cut marked.
 fn clipped(s: &str) -> String {
-    if s.len() <= QUOTE_MAX {
-        return s.to_string();
-    }
-    let mut end = QUOTE_MAX;
-    while !s.is_char_boundary(end) {
-        end -= 1;
-    }
-    let mut out = s.get(..end).unwrap_or_default().to_string();
-    out.push('…');
-    out
+    crate::error::clip(s, QUOTE_MAX)
 }
 
 /// Percent-encodes a query or form component: RFC 3986 unreserved characters stay, all else
