@@ -4,24 +4,12 @@
 // After checkpoints: wasm linear memory (the instance's `memory` export, captured when the glue
 // instantiates it) and the JS heap after a full GC. Prints one JSON line.
 // Usage: node --expose-gc memory-child.mjs <consumer> <registry host>
-import { join } from "node:path";
-import { pathToFileURL } from "node:url";
+import { loadWithMemory } from "./load-with-memory.mjs";
 
 const [consumer, host] = process.argv.slice(2);
 if (typeof globalThis.gc !== "function") throw new Error("run with --expose-gc");
 
-// The package does not export its instance; the glue builds it with `new WebAssembly.Instance`.
-let exportsSeen = null;
-const Instance = WebAssembly.Instance;
-WebAssembly.Instance = class extends Instance {
-  constructor(module, imports) {
-    super(module, imports);
-    exportsSeen ??= this.exports;
-  }
-};
-const pkg = await import(pathToFileURL(join(consumer, "load.mjs")).href);
-WebAssembly.Instance = Instance;
-const memory = exportsSeen?.memory instanceof WebAssembly.Memory ? exportsSeen.memory : null;
+const { pkg, memory } = await loadWithMemory(consumer);
 
 const IMAGES = 10_000;
 const BATCH = 100;

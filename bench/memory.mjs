@@ -22,3 +22,13 @@ export async function memory(consumer) {
     await em.close();
   }
 }
+
+/** Part 6: wasm memory growth under 100 concurrent flights with 1 MiB hostile token bodies. */
+export async function hostileMemory(consumer) {
+  const { stdout } = await promisify(execFile)(process.execPath, [join(here, "hostile-memory-child.mjs"), consumer], {
+    encoding: "utf8",
+    timeout: 120_000,
+    maxBuffer: 1 << 20,
+  });
+  return JSON.parse(stdout.trim().split("\n").pop());
+}

@@ -18,7 +18,7 @@ import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { nodeColdStart, workerdColdStart } from "./coldstart.mjs";
-import { memory } from "./memory.mjs";
+import { hostileMemory, memory } from "./memory.mjs";
 import { cachelessRequests, implementations, SCENARIOS, walk } from "./roundtrips.mjs";
 import { measureSize, twiggyTop, WASM } from "./size.mjs";
 import { fmtBytes, fmtInt, fmtMs, fmtPct, fmtRatio, median, summary, table } from "./stats.mjs";
@@ -259,6 +259,26 @@ if (!ci) {
     print(`wasm memory from 25,000 to 100,000 calls: ${fmtBytes(quarter.wasmMemory)} → ${fmtBytes(last.wasmMemory)}; JS heap ${fmtBytes(quarter.heapUsed)} → ${fmtBytes(last.heapUsed)}.`);
     print();
   }
+}
+
+// ---- 6. hostile bodies (CI too: a bound, not a timing) --------------------------------------------
+{
+  const LIMIT = 20 * 1024 * 1024;
+  const h = await hostileMemory(consumer);
+  results.hostileMemory = h;
+  print(`### 6. Memory under hostile token bodies (${h.flights} concurrent flights, each answered with ${fmtBytes(h.bodyBytes)} of \`[[],[],…]\`)`);
+  print();
+  print(
+    table(
+      ["token requests", "outcomes", "wasm memory before", "after", "grown", "bound"],
+      [[fmtInt(h.tokenRequests), Object.entries(h.codes).map(([k, v]) => `${v} × ${k}`).join(", "), fmtBytes(h.before), fmtBytes(h.after), fmtBytes(h.grown), fmtBytes(LIMIT)]],
+    ),
+  );
+  print();
+  if (h.grown === null) failures.push("hostile bodies: wasm memory not reachable");
+  else if (h.grown > LIMIT) failures.push(`hostile bodies: wasm memory grew by ${fmtInt(h.grown)} B, over the ${fmtInt(LIMIT)} B bound`);
+  if (h.codes.BAD_TOKEN_RESPONSE !== h.flights) failures.push(`hostile bodies: expected ${h.flights} BAD_TOKEN_RESPONSE, got ${JSON.stringify(h.codes)}`);
+  if (h.tokenRequests !== h.flights) failures.push(`hostile bodies: ${h.tokenRequests} token requests, expected ${h.flights}`);
 }
 
 // ---- verdict ------------------------------------------------------------------------------------

@@ -13,8 +13,11 @@ export const BUDGET_GZIP = 48 * 1024;
 /**
  * What `--ci` enforces: a ceiling just above today's measured size, so any growth fails CI
  * while the gap to BUDGET_GZIP stays visible in every full run. Lower it as cuts land.
+ * Raised from 68 to 74 KiB by the credentials issue (per-registry `credentials` in the shell,
+ * redirects followed by hand, the scrubbed-cause copy, the skipping JSON reader: +6.7 KiB gzip,
+ * itemised in the README's "Where the bytes go").
  */
-export const CEILING_GZIP = 68 * 1024;
+export const CEILING_GZIP = 74 * 1024;
 export const WASM = "registry_token_bg.wasm";
 /** What each runtime loads: its entry plus the wasm-bindgen glue behind it. */
 export const RUNTIMES = {

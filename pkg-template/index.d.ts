@@ -16,9 +16,9 @@ export type RegistryAuthErrorCode =
   | "UNAUTHORIZED"
   /** The token server answered another non-2xx status. */
   | "TOKEN_ENDPOINT"
-  /** The token server answered 2xx with an unusable body (not JSON, no token, over 1 MiB). */
+  /** The token server answered 2xx with an unusable body (not JSON, no token, over 128 KiB). */
   | "BAD_TOKEN_RESPONSE"
-  /** Credentials would go to a non-loopback plain-http realm, the realm is not http(s), or https was redirected to http. Nothing was sent. */
+  /** Credentials would go to a non-loopback plain-http realm or registry, the realm is not http(s), or https was redirected to http. Nothing was sent there. */
   | "INSECURE_REALM"
   /** `timeoutMs` elapsed. */
   | "TIMEOUT"
@@ -37,13 +37,27 @@ export interface RegistryAuthError extends Error {
   cause?: unknown;
 }
 
-export interface GetTokenOptions {
+/** A secret for one registry: a user name and password (or token), or an OAuth2 refresh token. */
+export type Credential = { username: string; password: string } | { refreshToken: string };
+
+/**
+ * Secrets bound to their registry, keyed by the registry as `parseReference(image).domain` names
+ * it ("docker.io", "ghcr.io", "localhost:5000"; "index.docker.io" and "registry-1.docker.io" count
+ * as "docker.io"). A call uses only its own image's entry; the function form is asked with that
+ * one name. `null`/`undefined` means anonymous.
+ */
+export type Credentials =
+  | Record<string, Credential>
+  | ((registry: string) => Credential | null | undefined | Promise<Credential | null | undefined>);
+
+/** What a `RegistryClient` may hold as defaults: anything but a bare secret. */
+export interface ClientDefaults {
   /** Repository actions to ask for; default `["pull"]`. Merged, de-duplicated and sorted. */
   actions?: string[];
-  username?: string;
-  password?: string;
-  /** An OAuth2 refresh ("identity") token; sent with `grant_type=refresh_token`. */
-  refreshToken?: string;
+  /** Per-registry secrets; see {@link Credentials}. */
+  credentials?: Credentials;
+  /** Ask the token server for a refresh token (OAuth2 POST with `access_type=offline`). Without it a username and password go by GET with Basic, and no refresh token is minted. */
+  offline?: boolean;
   /** Base URL to contact instead of the one derived from the reference, e.g. a CORS proxy route. */
   registryUrl?: string;
   /** Default: the global `fetch`. */
@@ -53,6 +67,21 @@ export interface GetTokenOptions {
   timeoutMs?: number;
   /** Clock in milliseconds since the epoch, for tests of expiry; default `Date.now`. */
   now?: () => number;
+  /** Not a default: a default secret would go to any registry a call names. Use `credentials`. */
+  username?: never;
+  /** Not a default: use `credentials`. */
+  password?: never;
+  /** Not a default: use `credentials`. */
+  refreshToken?: never;
+}
+
+/** A call's options: the defaults' keys, plus a secret the caller names together with the image. */
+export interface GetTokenOptions extends Omit<ClientDefaults, "username" | "password" | "refreshToken"> {
+  /** With `password`: sent to this image's registry only (they win over `credentials`). */
+  username?: string;
+  password?: string;
+  /** An OAuth2 refresh ("identity") token; sent with `grant_type=refresh_token`. */
+  refreshToken?: string;
 }
 
 export interface Authorization {
@@ -118,8 +147,12 @@ export function parseChallenges(headerValue: string): Challenge[];
 export function init(wasm?: URL | string | Request | Response | BufferSource | WebAssembly.Module): Promise<void>;
 
 export class RegistryClient {
-  /** `defaults` are merged under each call's options, key by key. */
-  constructor(defaults?: GetTokenOptions);
+  /**
+   * `defaults` are merged under each call's options, key by key. Throws RegistryAuthError
+   * INVALID_REFERENCE if they hold `username`, `password` or `refreshToken`: bind secrets to their
+   * registry with `credentials`.
+   */
+  constructor(defaults?: ClientDefaults);
   getToken(imageRef: string, options?: GetTokenOptions): Promise<string>;
   authorize(imageRef: string, options?: GetTokenOptions): Promise<Authorization>;
   /** Forgets tokens, challenges and per-realm facts. */

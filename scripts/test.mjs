@@ -5,6 +5,7 @@ import { join, relative } from "node:path";
 import { log, root, run, TARGET } from "./lib.mjs";
 
 log("stage 1/5: the sans-IO core, natively");
+run("cargo", ["fmt", "--check"]);
 run("cargo", ["test", "--locked"]);
 run("cargo", ["clippy", "--locked", "--all-targets", "--", "-D", "warnings"]);
 run("cargo", ["clippy", "--locked", "--lib", "--target", TARGET, "--", "-D", "warnings"]);

@@ -1,7 +1,21 @@
-//! The caller's credentials, and the two things the flow derives from them without ever
-//! putting them in clear anywhere else: a cache identity and the Basic header.
+//! The caller's credentials, the registry they are bound to, and the two things the flow derives
+//! from them without ever putting them in clear anywhere else: a cache identity and the Basic
+//! header.
 
+use crate::error::{Code, Error};
 use sha2::{Digest, Sha256};
+
+/// A registry name as credentials are keyed: the domain `parseReference` gives, compared without
+/// case, with Docker Hub's other names (`index.docker.io`, the legacy index, and
+/// `registry-1.docker.io`, where its API is served) folded into `docker.io`, as Docker's
+/// `config.json` lookups do.
+pub fn registry_key(name: &str) -> String {
+    let lower = name.trim().to_ascii_lowercase();
+    match lower.as_str() {
+        "index.docker.io" | "registry-1.docker.io" => "docker.io".to_string(),
+        _ => lower,
+    }
+}
 
 #[derive(Clone, Default)]
 pub struct Credentials {
@@ -25,6 +39,23 @@ impl std::fmt::Debug for Credentials {
 }
 
 impl Credentials {
+    /// Refuses what cannot be sent: a password without a user, control characters (they would
+    /// break a header or a form), and ':' in a user name (RFC 7617 §2).
+    pub fn validate(&self) -> Result<(), Error> {
+        if self.password.is_some() && self.username.as_deref().is_none_or(str::is_empty) {
+            return Err(Error::new(Code::InvalidReference, "a password was given without a username"));
+        }
+        for (name, value) in [("username", &self.username), ("password", &self.password), ("refreshToken", &self.refresh_token)] {
+            if value.as_deref().is_some_and(|v| v.chars().any(char::is_control)) {
+                return Err(Error::new(Code::InvalidReference, format!("{name} contains control characters")));
+            }
+        }
+        if self.username.as_deref().is_some_and(|u| u.contains(':')) {
+            return Err(Error::new(Code::InvalidReference, "username must not contain ':' (RFC 7617)"));
+        }
+        Ok(())
+    }
+
     pub fn is_anonymous(&self) -> bool {
         self.password.is_none() && self.refresh_token.is_none()
     }
@@ -83,13 +114,23 @@ impl Credentials {
         if let Some(b) = self.basic_header().and_then(|h| h.strip_prefix("Basic ").map(str::to_string)) {
             secrets.push(b);
         }
-        // As the OAuth2 form body carried them, in case a server echoes the form.
+        // Percent-encoded as the OAuth2 form body carried them (a server may echo the form), as
+        // JavaScript's encodeURIComponent writes them (which keeps `!'()*`), with `+` for spaces,
+        // and with lower-case hex digits.
         for raw in self.password.iter().chain(self.refresh_token.iter()) {
-            let mut encoded = String::new();
-            crate::url::encode_component(&mut encoded, raw);
-            if encoded != *raw {
-                secrets.push(encoded.replace("%20", "+"));
-                secrets.push(encoded);
+            let mut strict = String::new();
+            crate::url::encode_component(&mut strict, raw);
+            let js = strict.replace("%21", "!").replace("%27", "'").replace("%28", "(").replace("%29", ")").replace("%2A", "*");
+            for encoded in [strict, js] {
+                if encoded == *raw {
+                    continue;
+                }
+                let lower = lower_hex_escapes(&encoded);
+                for form in [encoded.replace("%20", "+"), lower.replace("%20", "+"), lower, encoded] {
+                    if form != *raw && !secrets.contains(&form) {
+                        secrets.push(form);
+                    }
+                }
             }
         }
         for s in secrets.iter().filter(|s| s.len() >= 3) {
@@ -97,6 +138,24 @@ impl Credentials {
         }
         out
     }
+}
+
+/// `%2F` → `%2f`: servers differ in the case of the hex digits they write back.
+fn lower_hex_escapes(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    let mut after_percent = 0;
+    for c in s.chars() {
+        if c == '%' {
+            after_percent = 2;
+            out.push(c);
+        } else if after_percent > 0 {
+            after_percent -= 1;
+            out.push(c.to_ascii_lowercase());
+        } else {
+            out.push(c);
+        }
+    }
+    out
 }
 
 fn hex(nibble: u8) -> char {
@@ -149,10 +208,38 @@ mod tests {
     }
 
     #[test]
+    fn registry_keys_fold_docker_hub() {
+        for (name, want) in [
+            ("docker.io", "docker.io"),
+            ("index.docker.io", "docker.io"),
+            ("Registry-1.Docker.io", "docker.io"),
+            ("GHCR.io", "ghcr.io"),
+            ("localhost:5000", "localhost:5000"),
+            ("[::1]:5000", "[::1]:5000"),
+        ] {
+            assert_eq!(registry_key(name), want, "{name}");
+        }
+    }
+
+    #[test]
+    fn validates() {
+        assert!(creds(Some("u"), Some("p"), None).validate().is_ok());
+        assert!(creds(None, Some("p"), None).validate().is_err());
+        assert!(creds(Some("a:b"), Some("p"), None).validate().is_err());
+        assert!(creds(Some("u"), Some("p\n"), None).validate().is_err());
+        let e = creds(Some("u"), Some("secret\u{7}x"), None).validate().unwrap_err();
+        assert!(!e.message.contains("secret"));
+    }
+
+    #[test]
     fn redacts() {
         let c = creds(Some("u"), Some("hunter2-secret"), Some("refresh-XYZ"));
         assert_eq!(c.redact("bad password hunter2-secret and refresh-XYZ"), "bad password [redacted] and [redacted]");
         let c = creds(Some("u"), Some("p@ss word:1"), None);
         assert_eq!(c.redact("got password=p%40ss%20word%3A1 and p%40ss+word%3A1"), "got password=[redacted] and [redacted]");
+        assert_eq!(c.redact("lower p%40ss%20word%3a1"), "lower [redacted]");
+        let c = creds(Some("u"), Some("p@ss!w0rd*(LEAK)'x"), None);
+        // encodeURIComponent keeps !*()' as they are; the form encoder does not.
+        assert_eq!(c.redact("js p%40ss!w0rd*(LEAK)'x form p%40ss%21w0rd%2A%28LEAK%29%27x"), "js [redacted] form [redacted]");
     }
 }

@@ -12,8 +12,11 @@
 //!                                                            │ realm:            │
 //!                                                            └───┬───────────────┘
 //!   anonymous ─────────────────► GET realm?service&scope ────────┤
-//!   password ──► POST (OAuth2) ──400/401/403/404/405/3xx──► GET + Basic (realm remembered
-//!   refresh token ─► POST refresh_token grant                    │       as GET-only)
+//!   password ──────────────────► GET + Basic (redirects followed ┤ by hand: Authorization
+//!                                 only to the realm's own origin)│
+//!   password, offline ──► POST (OAuth2) ──400/401/403/404/405/3xx──► GET + Basic (realm
+//!                                                                │   remembered as GET-only)
+//!   refresh token ─► POST refresh_token grant                    │
 //!                                                                ▼
 //!                                            token / access_token, expires_in ≥ 60 s → cache
 //! ```
@@ -31,7 +34,7 @@ use crate::reference::Reference;
 use crate::scope::{split_list, Scope};
 use crate::server_error;
 use crate::token;
-use crate::url::{encode_pairs, parse_base, resolve_realm, with_query, HttpUrl};
+use crate::url::{encode_pairs, parse_base, resolve_location, resolve_realm, with_query, HttpUrl};
 
 /// Sent as `client_id`, which the OAuth2 grant requires ("should be set to a meaningful value").
 pub const CLIENT_ID: &str = "registry-token";
@@ -46,6 +49,10 @@ pub const CHALLENGE_CACHE_CAPACITY: usize = 256;
 /// A token is replaced this long before it expires (at most a quarter of its life), so a caller
 /// never receives one that dies on its way to the registry.
 pub const REFRESH_MARGIN_MS: u64 = 30_000;
+
+/// Redirects one token request may follow, as browsers do (Fetch standard: 20) but tighter; an
+/// 11th is not requested.
+pub const MAX_REDIRECTS: u8 = 10;
 
 /// Everything that outlives a single call. The three maps share one value type so the generic
 /// map code is compiled once into the wasm, not three times.
@@ -131,6 +138,9 @@ pub struct Options {
     pub credentials: Credentials,
     pub registry_url: Option<String>,
     pub mode: Mode,
+    /// Ask for a refresh token (OAuth2 `access_type=offline`). Off, a username and password go
+    /// to the realm by GET + Basic, which every token server accepts in one round trip.
+    pub offline: bool,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -153,8 +163,10 @@ impl Method {
 pub enum Redirect {
     /// Follow; fetch drops `Authorization` on a cross-origin hop by itself.
     Follow,
-    /// Do not follow: the body holds a secret, and fetch would re-send a 307/308 body to any
-    /// origin. A redirect then counts as "POST not supported here" and we fall back to GET.
+    /// Do not follow: the request holds a secret. A POST's body would be re-sent by fetch to any
+    /// origin on 307/308, so a redirect counts as "POST not supported here" and we fall back to
+    /// GET. A GET with Basic is redirected by the flow itself, which drops `Authorization` on
+    /// any hop to another origin (some runtimes' fetch keeps it).
     Manual,
 }
 
@@ -191,6 +203,8 @@ pub struct Response {
     pub body_truncated: bool,
     /// The URL that finally answered, when redirects were followed.
     pub url: Option<String>,
+    /// `Location`, for a redirect answered to a request sent with [`Redirect::Manual`].
+    pub location: Option<String>,
 }
 
 /// The result of a successful call, as `authorize` returns it.
@@ -230,7 +244,7 @@ enum Attempt {
 enum State {
     Start,
     AwaitChallenge,
-    AwaitToken { realm: HttpUrl, service: Option<String>, key: String, attempt: Attempt },
+    AwaitToken { realm: HttpUrl, service: Option<String>, key: String, attempt: Attempt, sent: Box<Request>, hops: u8 },
     Finished,
 }
 
@@ -246,6 +260,9 @@ pub struct Flow {
     repository: String,
     credentials: Credentials,
     mode: Mode,
+    offline: bool,
+    /// The registry's name as credentials are keyed (`docker.io`, `ghcr.io`, `localhost:5000`).
+    registry: String,
     state: State,
 }
 
@@ -259,18 +276,7 @@ impl Flow {
             None => parse_base(&reference.registry_url())?,
         };
         let scope = Scope::repository(&reference.path, &options.actions)?;
-        let c = &options.credentials;
-        if c.password.is_some() && c.username.as_deref().is_none_or(str::is_empty) {
-            return Err(Error::new(Code::InvalidReference, "a password was given without a username"));
-        }
-        for (name, value) in [("username", &c.username), ("password", &c.password), ("refreshToken", &c.refresh_token)] {
-            if value.as_deref().is_some_and(|v| v.chars().any(char::is_control)) {
-                return Err(Error::new(Code::InvalidReference, format!("{name} contains control characters")));
-            }
-        }
-        if c.username.as_deref().is_some_and(|u| u.contains(':')) {
-            return Err(Error::new(Code::InvalidReference, "username must not contain ':' (RFC 7617)"));
-        }
+        options.credentials.validate()?;
         Ok(Flow {
             base_text: base.to_string(),
             scope_text: scope.to_string(),
@@ -279,19 +285,47 @@ impl Flow {
             repository: reference.path,
             credentials: options.credentials,
             mode: options.mode,
+            offline: options.offline,
+            registry: crate::credentials::registry_key(&reference.domain),
             state: State::Start,
         })
+    }
+
+    /// The image's registry as credentials are keyed: the reference's domain decides, never
+    /// `registry_url` (which only says where requests go), so a secret bound to `ghcr.io` is
+    /// never handed to a call whose image names another registry.
+    pub fn registry(&self) -> &str {
+        &self.registry
+    }
+
+    /// Binds the credentials found for [`Flow::registry`] to this call, before it starts.
+    pub fn set_credentials(&mut self, credentials: Credentials) -> Result<(), Error> {
+        credentials.validate()?;
+        self.credentials_id = credentials.cache_id();
+        self.credentials = credentials;
+        Ok(())
     }
 
     /// Calls with equal keys would send identical requests and get identical results, so the
     /// shell lets them share one in-flight flow. The credentials appear only as a hash.
     pub fn flight_key(&self) -> String {
         let mut k = self.base_text.clone();
-        for part in [self.scope_text.as_str(), self.credentials_id.as_str(), if self.mode == Mode::Token { "t" } else { "a" }] {
+        let mode = match (self.mode, self.offline) {
+            (Mode::Token, false) => "t",
+            (Mode::Token, true) => "to",
+            (Mode::Authorization, false) => "a",
+            (Mode::Authorization, true) => "ao",
+        };
+        for part in [self.scope_text.as_str(), self.credentials_id.as_str(), mode] {
             k.push('\n');
             k.push_str(part);
         }
         k
+    }
+
+    /// Whether this call holds anything secret (a password or a refresh token).
+    pub fn has_secrets(&self) -> bool {
+        !self.credentials.is_anonymous()
     }
 
     /// Secrets to scrub from any text that reaches a message.
@@ -309,15 +343,18 @@ impl Flow {
         self.scrub(step)
     }
 
-    /// Every message and `Retry-After` that leaves the flow is scrubbed of the caller's secrets
-    /// once more, whatever server text (a header, a realm path) went into it.
+    /// The one exit for errors: every message and `Retry-After` that leaves the flow, by any
+    /// path (a response, a network failure), is scrubbed of the caller's secrets once more,
+    /// whatever server text (a header, a realm host or path) went into it.
+    pub fn scrub_error(&self, mut e: Error) -> Error {
+        e.message = self.redact(&e.message);
+        e.retry_after = e.retry_after.map(|ra| self.redact(&ra));
+        e
+    }
+
     fn scrub(&self, step: Step) -> Step {
         match step {
-            Step::Failed(mut e) => {
-                e.message = self.redact(&e.message);
-                e.retry_after = e.retry_after.map(|ra| self.redact(&ra));
-                Step::Failed(e)
-            }
+            Step::Failed(e) => Step::Failed(self.scrub_error(e)),
             other => other,
         }
     }
@@ -352,9 +389,75 @@ impl Flow {
     fn on_response_inner(&mut self, client: &mut Client, response: Response, now: u64) -> Step {
         match std::mem::replace(&mut self.state, State::Finished) {
             State::AwaitChallenge => self.on_challenge(client, response, now),
-            State::AwaitToken { realm, service, key, attempt } => self.on_token(client, response, now, realm, service, key, attempt),
+            State::AwaitToken { realm, service, key, attempt, sent, hops } => match self.redirected(&response, *sent, hops) {
+                Some(Ok(next)) => {
+                    self.state =
+                        State::AwaitToken { realm, service, key, attempt, sent: Box::new(next.clone()), hops: hops.saturating_add(1) };
+                    Step::Send(next)
+                }
+                Some(Err(e)) => Step::Failed(e),
+                None => self.on_token(client, response, now, realm, service, key, attempt),
+            },
             State::Start | State::Finished => Step::Failed(Error::new(Code::Network, "internal: response without a request")),
         }
+    }
+
+    /// A credentialed GET is sent with [`Redirect::Manual`]; its redirects come back here and are
+    /// followed by hand so `Authorization` never leaves the origin it was meant for.
+    fn redirected(&self, r: &Response, sent: Request, hops: u8) -> Option<Result<Request, Error>> {
+        if sent.method != Method::Get || sent.redirect != Redirect::Manual {
+            return None;
+        }
+        let opaque = r.status == 0;
+        if !opaque && !matches!(r.status, 301 | 302 | 303 | 307 | 308) {
+            return None;
+        }
+        if hops >= MAX_REDIRECTS {
+            return Some(Err(Error::new(
+                Code::Network,
+                format!("the token server redirected more than {MAX_REDIRECTS} times; the next hop was not requested"),
+            )));
+        }
+        let mut next = sent;
+        if opaque {
+            // A browser answers `redirect: "manual"` with an opaque response that hides the
+            // Location. Its fetch follows redirects itself and, by the Fetch standard (HTTP-redirect
+            // fetch, step 13), removes `Authorization` on a cross-origin hop.
+            next.redirect = Redirect::Follow;
+            return Some(Ok(next));
+        }
+        let current = match HttpUrl::parse(&next.url) {
+            Ok(u) => u,
+            Err(why) => return Some(Err(Error::new(Code::TokenEndpoint, format!("internal: the token request URL is unusable: {why}")))),
+        };
+        let Some(location) = r.location.as_deref() else {
+            return Some(Err(Error::new(
+                Code::TokenEndpoint,
+                format!("the token server at {} answered {} without a Location", shown(&current.origin()), r.status),
+            )
+            .with_status(r.status)));
+        };
+        let target = match resolve_location(location, &current) {
+            Ok(t) => t,
+            Err(why) => {
+                return Some(Err(Error::new(
+                    Code::TokenEndpoint,
+                    format!("the token server at {} redirected to an unusable URL: {why}", shown(&current.origin())),
+                )
+                .with_status(r.status)))
+            }
+        };
+        if current.is_https() && !target.is_https() {
+            return Some(Err(Error::new(
+                Code::InsecureRealm,
+                format!("the token server at {} redirected from https to plain http; nothing was sent there", shown(&current.origin())),
+            )));
+        }
+        if target.origin() != current.origin() {
+            next.headers.retain(|(name, _)| *name != "authorization");
+        }
+        next.url = target.text();
+        Some(Ok(next))
     }
 
     /// The request never got an answer. A token endpoint that vanished may mean the registry
@@ -374,7 +477,7 @@ impl Flow {
              Access-Control-Allow-Origin and answer OPTIONS preflights allowing Authorization; or \
              route the requests through a proxy of yours with the registryUrl option",
         );
-        Error::new(Code::Network, msg)
+        self.scrub_error(Error::new(Code::Network, msg))
     }
 
     fn on_challenge(&mut self, client: &mut Client, r: Response, now: u64) -> Step {
@@ -411,6 +514,12 @@ impl Flow {
                         format!("{} asks for Basic authentication, which has no bearer token: use RegistryClient.authorize() for an Authorization header", self.base),
                     ));
                 }
+                if !self.credentials.is_anonymous() && !self.base.is_https() && !self.base.is_loopback() {
+                    return Step::Failed(Error::new(
+                        Code::InsecureRealm,
+                        format!("refusing to send Basic credentials to {} over plain http; nothing was sent", shown(&self.base.origin())),
+                    ));
+                }
                 match self.credentials.basic_header() {
                     Some(header) => Step::Done(self.grant(Some(header), None, None, None, realm, None)),
                     None => Step::Failed(
@@ -433,7 +542,7 @@ impl Flow {
                 }
                 let attempt = if self.credentials.refresh_token.is_some() {
                     Attempt::RefreshPost
-                } else if self.credentials.password.is_some() && client.get_only.get(&realm.text(), now).is_none() {
+                } else if self.offline && self.credentials.password.is_some() && client.get_only.get(&realm.text(), now).is_none() {
                     Attempt::PasswordPost
                 } else {
                     Attempt::Get
@@ -454,8 +563,10 @@ impl Flow {
                 }
                 pairs.push(("scope", &scope));
                 let mut headers = Vec::new();
+                let mut redirect = Redirect::Follow;
                 if let Some(basic) = self.credentials.basic_header() {
                     headers.push(("authorization", basic));
+                    redirect = Redirect::Manual;
                 }
                 Request {
                     purpose: Purpose::Token,
@@ -463,7 +574,7 @@ impl Flow {
                     url: with_query(&realm, &encode_pairs(&pairs)),
                     headers,
                     body: None,
-                    redirect: Redirect::Follow,
+                    redirect,
                 }
             }
             Attempt::PasswordPost | Attempt::RefreshPost => {
@@ -475,9 +586,13 @@ impl Flow {
                         pairs.push(("refresh_token", rt));
                     }
                     (_, Some((user, pass)), _) => {
-                        pairs.extend([("grant_type", "password"), ("username", user), ("password", pass), ("access_type", "offline")]);
+                        pairs.extend([("grant_type", "password"), ("username", user), ("password", pass)]);
                     }
                     _ => return Step::Failed(Error::new(Code::Unauthorized, "internal: no credentials for the OAuth2 grant")),
+                }
+                if self.offline {
+                    // oauth.md: "If "offline" is provided then a refresh token will be returned."
+                    pairs.push(("access_type", "offline"));
                 }
                 if let Some(s) = svc {
                     pairs.push(("service", s));
@@ -494,7 +609,7 @@ impl Flow {
                 }
             }
         };
-        self.state = State::AwaitToken { realm, service, key, attempt };
+        self.state = State::AwaitToken { realm, service, key, attempt, sent: Box::new(request.clone()), hops: 0 };
         Step::Send(request)
     }
 
@@ -555,7 +670,7 @@ impl Flow {
             Ok(t) => t,
             Err(mut e) => {
                 e.message = format!("{} (from {})", e.message, shown(&realm.origin()));
-                if crate::json::parse(&r.body).is_none() {
+                if !crate::json::is_valid(&r.body) {
                     if let Some(text) = server_error::snippet(&r.body) {
                         e.message.push_str(": ");
                         e.message.push_str(&self.quote(&text));
@@ -598,9 +713,11 @@ impl Flow {
         e
     }
 
+    /// The registry base is part of the key: a registry that names another registry's realm and
+    /// service must never be handed the other's cached token.
     fn token_key(&self, realm: &HttpUrl, service: Option<&str>) -> String {
         let mut k = realm.text();
-        for part in [service.unwrap_or(""), &self.scope_text, &self.credentials_id] {
+        for part in [service.unwrap_or(""), &self.base_text, &self.scope_text, &self.credentials_id] {
             k.push('\n');
             k.push_str(part);
         }

@@ -1,58 +1,134 @@
 //! A small JSON reader (RFC 8259) for the two kinds of bodies we read: token responses and error
 //! bodies, a few fields each. Written here instead of serde_json because serde's generic
 //! machinery, serde_json's `BTreeMap`-backed `Value` and float parsing were a third of the wasm;
-//! this is about 200 lines and keeps numbers as their text, so no float code is linked at all.
+//! numbers stay text, so no float code is linked at all.
+//!
+//! It builds no tree. [`read`] checks a whole document without allocating and hands back its
+//! root as a [`Raw`], a span of checked JSON text; callers then look up the few members they
+//! need and everything else is stepped over, never copied. A tree costs a node per value: a
+//! 128 KiB body of `[[],[],…]` made 2 MB of them, deep nesting 8 MB, and wasm memory never
+//! shrinks once grown. Here memory is the strings a caller asks for, whatever the body.
 
-/// A parsed JSON value. Objects keep their members in order; numbers keep their text.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Value {
-    Null,
-    Bool(bool),
-    Number(String),
-    String(String),
-    Array(Vec<Value>),
-    Object(Vec<(String, Value)>),
-}
-
-/// Deeper nesting than any token or error body has; the limit keeps recursion bounded whatever
-/// a hostile server sends.
+/// Deeper nesting than any token or error body has (RFC 8259 §9 lets a parser limit it). Refused
+/// as the recursive parser this replaced did, and it keeps [`Cursor::skip_value`]'s bracket stack
+/// within 128 bits.
 const MAX_DEPTH: usize = 64;
 
-impl Value {
-    /// The member `key` of an object (the first, if a hostile body repeats it).
-    pub fn get(&self, key: &str) -> Option<&Value> {
-        match self {
-            Value::Object(members) => members.iter().find(|(k, _)| k == key).map(|(_, v)| v),
-            _ => None,
-        }
+/// Checks a whole document: one value with only whitespace around it (RFC 8259 §2), UTF-8
+/// (§8.1), nested at most 64 deep. Allocates nothing; the root comes back as a span.
+pub fn read(input: &[u8]) -> Option<Raw<'_>> {
+    let text = std::str::from_utf8(input).ok()?;
+    let mut cursor = Cursor { text, pos: 0 };
+    let root = cursor.value()?;
+    cursor.skip_ws();
+    (cursor.pos == text.len()).then_some(root)
+}
+
+/// Whether `input` is one JSON document, exactly as [`read`] judges it.
+pub fn is_valid(input: &[u8]) -> bool {
+    read(input).is_some()
+}
+
+/// The text of one value of a document [`read`] checked, without the whitespace around it. Only
+/// this module makes them, so every method can rely on the text being well-formed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Raw<'a>(&'a str);
+
+impl<'a> Raw<'a> {
+    /// The value's JSON text as sent: `true`, `"a\u00e9"`, `[1, 2]`.
+    pub fn text(self) -> &'a str {
+        self.0
     }
 
-    pub fn as_str(&self) -> Option<&str> {
-        match self {
-            Value::String(s) => Some(s),
-            _ => None,
-        }
+    pub fn is_object(self) -> bool {
+        self.0.starts_with('{')
     }
 
-    pub fn as_array(&self) -> Option<&[Value]> {
-        match self {
-            Value::Array(items) => Some(items),
-            _ => None,
-        }
+    pub fn is_array(self) -> bool {
+        self.0.starts_with('[')
     }
 
-    pub fn is_object(&self) -> bool {
-        matches!(self, Value::Object(_))
+    /// An object's members in order, as (name, value); nothing for other values. A name is a
+    /// string: [`Raw::is_str`] compares it without unescaping it into a buffer.
+    pub fn members(self) -> Members<'a> {
+        Members(Cursor { text: self.0.strip_prefix('{').unwrap_or(""), pos: 0 })
+    }
+
+    /// An array's items in order; nothing for other values.
+    pub fn items(self) -> Items<'a> {
+        Items(Cursor { text: self.0.strip_prefix('[').unwrap_or(""), pos: 0 })
+    }
+
+    /// The member named `key` of an object: the first, if a hostile body repeats it (RFC 8259 §4
+    /// leaves repeated names to the reader).
+    pub fn get(self, key: &str) -> Option<Raw<'a>> {
+        let [value] = self.fields([key]);
+        value
+    }
+
+    /// The members named `names` of an object, looked up in one pass over it: each name's
+    /// first value, as [`Raw::get`] gives it.
+    pub fn fields<const N: usize>(self, names: [&str; N]) -> [Option<Raw<'a>>; N] {
+        let mut found = [None; N];
+        for (name, value) in self.members() {
+            for (wanted, slot) in names.iter().zip(found.iter_mut()) {
+                if slot.is_none() && name.is_str(wanted) {
+                    *slot = Some(value);
+                }
+            }
+        }
+        found
+    }
+
+    /// A string's value, escapes resolved (RFC 8259 §7); None for other values.
+    pub fn as_string(self) -> Option<String> {
+        if !self.0.starts_with('"') {
+            return None;
+        }
+        // A value is never longer than its JSON text (escapes only shrink), so one allocation.
+        let mut out = String::with_capacity(self.0.len());
+        Cursor { text: self.0, pos: 0 }.string(|piece| out.push_str(piece))?;
+        Some(out)
+    }
+
+    /// Whether this is a string whose value is `s`.
+    pub fn is_str(self, s: &str) -> bool {
+        let mut rest = Some(s);
+        let is_string = Cursor { text: self.0, pos: 0 }.string(|piece| rest = rest.and_then(|r| r.strip_prefix(piece))).is_some();
+        is_string && rest == Some("")
+    }
+
+    /// A number's text as sent (`-1.5e3`), for [`number_as_u64`]; None for other values.
+    pub fn as_number(self) -> Option<&'a str> {
+        self.0.starts_with(|c: char| c == '-' || c.is_ascii_digit()).then_some(self.0)
     }
 }
 
-/// Parses a whole document; anything but whitespace after the value is an error.
-pub fn parse(input: &[u8]) -> Option<Value> {
-    let text = std::str::from_utf8(input).ok()?;
-    let mut p = Parser { bytes: text.as_bytes(), pos: 0 };
-    let value = p.value(0)?;
-    p.skip_ws();
-    (p.pos == p.bytes.len()).then_some(value)
+/// The members of an object, from [`Raw::members`].
+pub struct Members<'a>(Cursor<'a>);
+
+impl<'a> Iterator for Members<'a> {
+    type Item = (Raw<'a>, Raw<'a>);
+
+    fn next(&mut self) -> Option<Self::Item> {
+        self.0.next_entry()?;
+        let name = self.0.value()?;
+        self.0.skip_ws();
+        self.0.eat(b':')?;
+        Some((name, self.0.value()?))
+    }
+}
+
+/// The items of an array, from [`Raw::items`].
+pub struct Items<'a>(Cursor<'a>);
+
+impl<'a> Iterator for Items<'a> {
+    type Item = Raw<'a>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        self.0.next_entry()?;
+        self.0.value()
+    }
 }
 
 /// A JSON number's text as a whole number, rounding toward zero and saturating: `"900.7"` → 900,
@@ -79,179 +155,212 @@ pub fn number_as_u64(text: &str) -> Option<u64> {
     Some(n)
 }
 
-struct Parser<'a> {
-    bytes: &'a [u8],
+/// A position in UTF-8 text. Every step checks what it passes and gives None at malformed input,
+/// leaving the position anywhere.
+struct Cursor<'a> {
+    text: &'a str,
     pos: usize,
 }
 
-impl Parser<'_> {
+impl<'a> Cursor<'a> {
     fn peek(&self) -> Option<u8> {
-        self.bytes.get(self.pos).copied()
+        self.text.as_bytes().get(self.pos).copied()
     }
 
+    /// Steps past a byte `peek` returned (so never past the end).
+    fn bump(&mut self) {
+        self.pos += 1;
+    }
+
+    fn eat(&mut self, byte: u8) -> Option<()> {
+        (self.peek()? == byte).then(|| self.bump())
+    }
+
+    fn eat_literal(&mut self, literal: &str) -> Option<()> {
+        let end = self.pos.checked_add(literal.len())?;
+        (self.text.as_bytes().get(self.pos..end)? == literal.as_bytes()).then(|| self.pos = end)
+    }
+
+    /// RFC 8259 §2's whitespace: space, tab, line feed, carriage return.
     fn skip_ws(&mut self) {
         while matches!(self.peek(), Some(b' ' | b'\t' | b'\n' | b'\r')) {
-            self.pos += 1;
+            self.bump();
         }
     }
 
-    fn eat(&mut self, literal: &str) -> Option<()> {
-        let end = self.pos.checked_add(literal.len())?;
-        (self.bytes.get(self.pos..end)? == literal.as_bytes()).then(|| self.pos = end)
+    /// The next value, checked, as a span.
+    fn value(&mut self) -> Option<Raw<'a>> {
+        self.skip_ws();
+        let start = self.pos;
+        self.skip_value()?;
+        Some(Raw(self.text.get(start..self.pos)?))
     }
 
-    fn value(&mut self, depth: usize) -> Option<Value> {
-        if depth > MAX_DEPTH {
-            return None;
+    /// Steps over one value of any shape, checking it. Iterative, so nesting costs a bit of
+    /// `objects` per level rather than a stack frame; the depth a value starts at is the number
+    /// of containers open around it, refused past [`MAX_DEPTH`]. Inside a checked document a
+    /// value nests no deeper than the document, so counting from 0 there is right too.
+    fn skip_value(&mut self) -> Option<()> {
+        let mut open: usize = 0;
+        // One bit per open container, the innermost lowest: 1 for an object, 0 for an array.
+        let mut objects: u128 = 0;
+        loop {
+            // A value starts here.
+            if open > MAX_DEPTH {
+                return None;
+            }
+            self.skip_ws();
+            match self.peek()? {
+                bracket @ (b'{' | b'[') => {
+                    let object = bracket == b'{';
+                    self.bump();
+                    self.skip_ws();
+                    if self.peek() == Some(if object { b'}' } else { b']' }) {
+                        self.bump(); // empty, and so already a whole value
+                    } else {
+                        open += 1;
+                        objects = objects << 1 | u128::from(object);
+                        if object {
+                            self.member_name()?;
+                        }
+                        continue;
+                    }
+                }
+                b'"' => self.string(|_| ())?,
+                b't' => self.eat_literal("true")?,
+                b'f' => self.eat_literal("false")?,
+                b'n' => self.eat_literal("null")?,
+                _ => self.skip_number()?,
+            }
+            // A value ended: close the containers it completes, up to the next entry or the end.
+            loop {
+                if open == 0 {
+                    return Some(());
+                }
+                let object = objects & 1 == 1;
+                self.skip_ws();
+                match self.peek()? {
+                    b',' => {
+                        self.bump();
+                        if object {
+                            self.member_name()?;
+                        }
+                        break;
+                    }
+                    b'}' if object => {}
+                    b']' if !object => {}
+                    _ => return None,
+                }
+                self.bump();
+                open -= 1;
+                objects >>= 1;
+            }
         }
+    }
+
+    /// `string name-separator` (§4), before a member's value.
+    fn member_name(&mut self) -> Option<()> {
+        self.skip_ws();
+        self.string(|_| ())?;
+        self.skip_ws();
+        self.eat(b':')
+    }
+
+    /// In a checked object or array: past the ',' before the next entry, or None at the closing
+    /// bracket (or the end of an empty span).
+    fn next_entry(&mut self) -> Option<()> {
         self.skip_ws();
         match self.peek()? {
-            b'{' => self.object(depth),
-            b'[' => self.array(depth),
-            b'"' => self.string().map(Value::String),
-            b't' => self.eat("true").map(|()| Value::Bool(true)),
-            b'f' => self.eat("false").map(|()| Value::Bool(false)),
-            b'n' => self.eat("null").map(|()| Value::Null),
-            _ => self.number(),
+            b'}' | b']' => None,
+            b',' => {
+                self.bump();
+                Some(())
+            }
+            _ => Some(()),
         }
     }
 
-    fn object(&mut self, depth: usize) -> Option<Value> {
-        self.pos += 1;
-        let mut members = Vec::new();
-        self.skip_ws();
-        if self.peek() == Some(b'}') {
-            self.pos += 1;
-            return Some(Value::Object(members));
-        }
-        loop {
-            self.skip_ws();
-            if self.peek()? != b'"' {
-                return None;
+    /// `number = [ minus ] int [ frac ] [ exp ]` (§6).
+    fn skip_number(&mut self) -> Option<()> {
+        let digits = |c: &mut Self| {
+            let start = c.pos;
+            while c.peek().is_some_and(|b| b.is_ascii_digit()) {
+                c.bump();
             }
-            let key = self.string()?;
-            self.skip_ws();
-            self.eat(":")?;
-            let value = self.value(depth + 1)?;
-            members.push((key, value));
-            self.skip_ws();
-            match self.peek()? {
-                b',' => self.pos += 1,
-                b'}' => {
-                    self.pos += 1;
-                    return Some(Value::Object(members));
-                }
-                _ => return None,
-            }
-        }
-    }
-
-    fn array(&mut self, depth: usize) -> Option<Value> {
-        self.pos += 1;
-        let mut items = Vec::new();
-        self.skip_ws();
-        if self.peek() == Some(b']') {
-            self.pos += 1;
-            return Some(Value::Array(items));
-        }
-        loop {
-            items.push(self.value(depth + 1)?);
-            self.skip_ws();
-            match self.peek()? {
-                b',' => self.pos += 1,
-                b']' => {
-                    self.pos += 1;
-                    return Some(Value::Array(items));
-                }
-                _ => return None,
-            }
-        }
-    }
-
-    /// `number = [ minus ] int [ frac ] [ exp ]`, validated and kept as text.
-    fn number(&mut self) -> Option<Value> {
-        let start = self.pos;
-        let digits = |p: &mut Self| {
-            let s = p.pos;
-            while p.peek().is_some_and(|b| b.is_ascii_digit()) {
-                p.pos += 1;
-            }
-            p.pos > s
+            (c.pos > start).then_some(())
         };
         if self.peek() == Some(b'-') {
-            self.pos += 1;
+            self.bump();
         }
         if self.peek() == Some(b'0') {
-            self.pos += 1;
-        } else if !digits(self) {
-            return None;
+            self.bump();
+        } else {
+            digits(self)?;
         }
         if self.peek() == Some(b'.') {
-            self.pos += 1;
-            if !digits(self) {
-                return None;
-            }
+            self.bump();
+            digits(self)?;
         }
         if matches!(self.peek(), Some(b'e' | b'E')) {
-            self.pos += 1;
+            self.bump();
             if matches!(self.peek(), Some(b'+' | b'-')) {
-                self.pos += 1;
+                self.bump();
             }
-            if !digits(self) {
-                return None;
-            }
+            digits(self)?;
         }
-        let text = std::str::from_utf8(self.bytes.get(start..self.pos)?).ok()?;
-        Some(Value::Number(text.to_string()))
+        Some(())
     }
 
-    fn string(&mut self) -> Option<String> {
-        self.pos += 1;
-        let mut out = Vec::new();
+    /// A string (§7) from its opening quote. Its value goes to `piece` a run or an escaped
+    /// character at a time, so checking, comparing or copying it shares this one reader.
+    fn string(&mut self, mut piece: impl FnMut(&str)) -> Option<()> {
+        self.eat(b'"')?;
         loop {
-            let b = self.peek()?;
-            self.pos += 1;
-            match b {
-                b'"' => return String::from_utf8(out).ok(),
-                b'\\' => {
-                    let esc = self.peek()?;
-                    self.pos += 1;
-                    let c = match esc {
-                        b'"' => '"',
-                        b'\\' => '\\',
-                        b'/' => '/',
-                        b'b' => '\u{8}',
-                        b'f' => '\u{c}',
-                        b'n' => '\n',
-                        b'r' => '\r',
-                        b't' => '\t',
-                        b'u' => self.unicode_escape()?,
-                        _ => return None,
-                    };
-                    let mut buf = [0u8; 4];
-                    out.extend_from_slice(c.encode_utf8(&mut buf).as_bytes());
+            let rest = self.text.get(self.pos..)?;
+            let run = rest.bytes().position(|b| b == b'"' || b == b'\\' || b < 0x20).unwrap_or(rest.len());
+            // It stops at an ASCII byte or the end, so both ends are character boundaries.
+            piece(rest.get(..run)?);
+            self.pos += run;
+            match self.peek()? {
+                b'"' => {
+                    self.bump();
+                    return Some(());
                 }
-                0..=0x1f => return None,
-                _ => out.push(b),
+                b'\\' => {
+                    self.bump();
+                    piece(self.escape()?.encode_utf8(&mut [0; 4]));
+                }
+                _ => return None, // control characters must be escaped
             }
         }
     }
 
-    fn hex4(&mut self) -> Option<u32> {
-        let end = self.pos.checked_add(4)?;
-        let text = std::str::from_utf8(self.bytes.get(self.pos..end)?).ok()?;
-        self.pos = end;
-        if !text.bytes().all(|b| b.is_ascii_hexdigit()) {
-            return None;
-        }
-        u32::from_str_radix(text, 16).ok()
+    /// What follows a backslash.
+    fn escape(&mut self) -> Option<char> {
+        let c = match self.peek()? {
+            b'"' => '"',
+            b'\\' => '\\',
+            b'/' => '/',
+            b'b' => '\u{8}',
+            b'f' => '\u{c}',
+            b'n' => '\n',
+            b'r' => '\r',
+            b't' => '\t',
+            b'u' => {
+                self.bump();
+                return self.unicode_escape();
+            }
+            _ => return None,
+        };
+        self.bump();
+        Some(c)
     }
 
-    /// `\uXXXX`, joining a UTF-16 surrogate pair; a lone surrogate is an error.
+    /// `XXXX` after `\u`, joining a UTF-16 surrogate pair; a lone surrogate is an error.
     fn unicode_escape(&mut self) -> Option<char> {
         let first = self.hex4()?;
         if (0xD800..0xDC00).contains(&first) {
-            self.eat("\\u")?;
+            self.eat_literal("\\u")?;
             let second = self.hex4()?;
             if !(0xDC00..0xE000).contains(&second) {
                 return None;
@@ -260,47 +369,179 @@ impl Parser<'_> {
         }
         char::from_u32(first)
     }
+
+    fn hex4(&mut self) -> Option<u32> {
+        let end = self.pos.checked_add(4)?;
+        let hex = self.text.get(self.pos..end)?;
+        if !hex.bytes().all(|b| b.is_ascii_hexdigit()) {
+            return None;
+        }
+        self.pos = end;
+        u32::from_str_radix(hex, 16).ok()
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    /// A document's root; panics if it is not valid.
+    fn root(text: &str) -> Raw<'_> {
+        read(text.as_bytes()).unwrap_or_else(|| panic!("not valid: {text:?}"))
+    }
+
     #[test]
-    fn parses_documents() {
-        let v = parse(br#" {"token":"a\"b\u00e9\ud83d\ude00","n":-1.5e3,"ok":true,"x":null,"arr":[1,{"k":[]}]} "#).unwrap();
-        assert_eq!(v.get("token").unwrap().as_str(), Some("a\"bé😀"));
-        assert_eq!(v.get("n"), Some(&Value::Number("-1.5e3".into())));
-        assert_eq!(v.get("ok"), Some(&Value::Bool(true)));
-        assert_eq!(v.get("arr").unwrap().as_array().unwrap().len(), 2);
-        assert_eq!(parse(br#"{"a":1,"a":2}"#).unwrap().get("a"), Some(&Value::Number("1".into())));
+    fn reads_documents() {
+        let v = root(r#" {"token":"a\"b\u00e9\ud83d\ude00","n":-1.5e3,"ok":true,"x":null,"arr":[1,{"k":[]}]} "#);
+        assert!(v.is_object() && !v.is_array());
+        assert_eq!(v.get("token").unwrap().as_string().unwrap(), "a\"bé😀");
+        assert_eq!(v.get("n").unwrap().as_number(), Some("-1.5e3"));
+        assert_eq!(v.get("ok").unwrap().text(), "true");
+        assert_eq!(v.get("x").unwrap().text(), "null");
+        assert_eq!(v.get("missing"), None);
+        let arr = v.get("arr").unwrap();
+        assert!(arr.is_array());
+        assert_eq!(arr.items().map(Raw::text).collect::<Vec<_>>(), ["1", r#"{"k":[]}"#]);
+        let names: Vec<String> = v.members().map(|(k, _)| k.as_string().unwrap()).collect();
+        assert_eq!(names, ["token", "n", "ok", "x", "arr"]);
+        // The first of a repeated key, as before; fields looks several up in one pass.
+        assert_eq!(root(r#"{"a":1,"a":2}"#).get("a").unwrap().text(), "1");
+        let [a, b, missing, again] = root(r#"{"b":[2],"a":1,"a":3,"\u0062":4}"#).fields(["a", "b", "c", "a"]);
+        assert_eq!([a, b, again].map(|v| v.unwrap().text()), ["1", "[2]", "1"]);
+        assert_eq!(missing, None);
+        assert_eq!(root("[1]").fields(["a"]), [None]);
+        // Whitespace anywhere RFC 8259 allows it; spans never include it.
+        let spaced = root("\t[ 1 ,\r\n\"s\" , { } , [ ] ]\n");
+        assert_eq!(spaced.text(), "[ 1 ,\r\n\"s\" , { } , [ ] ]");
+        assert_eq!(spaced.items().map(Raw::text).collect::<Vec<_>>(), ["1", "\"s\"", "{ }", "[ ]"]);
+        assert_eq!(root(r#" { "k" : "v" } "#).get("k").unwrap().text(), "\"v\"");
+        // Empty containers yield nothing; other values have no members or items.
+        assert_eq!(root("{}").members().count(), 0);
+        assert_eq!(root("[]").items().count(), 0);
+        assert_eq!(root("[1]").members().count(), 0);
+        assert_eq!(root(r#"{"a":1}"#).items().count(), 0);
+        assert_eq!(root(r#""{\"a\":1}""#).get("a"), None);
+    }
+
+    #[test]
+    fn strings_escapes_and_surrogate_pairs() {
+        for (json, want) in [
+            (r#""""#, ""),
+            (r#""plain""#, "plain"),
+            (r#""\"\\\/\b\f\n\r\t""#, "\"\\/\u{8}\u{c}\n\r\t"),
+            (r#""\u0041\u00e9\u20AC""#, "Aé€"),
+            (r#""\ud83d\ude00 \uD834\uDD1E""#, "😀 𝄞"),
+            (r#""é😀 raw""#, "é😀 raw"),
+            (r#""\u0000""#, "\0"),
+        ] {
+            let v = root(json);
+            assert_eq!(v.as_string().as_deref(), Some(want), "{json}");
+            assert!(v.is_str(want), "{json}");
+            let shorter: String = want.chars().skip(1).collect();
+            assert!(!v.is_str(&format!("{want}x")) && (want.is_empty() || !v.is_str(&shorter)), "{json}");
+        }
+        // Names compare unescaped, as the tree parser stored them.
+        assert_eq!(root(r#"{"tok\u0065n":"t"}"#).get("token").unwrap().text(), "\"t\"");
+        for not_a_string in ["1", "null", "[]", "{}", "true"] {
+            assert_eq!(root(not_a_string).as_string(), None);
+            assert!(!root(not_a_string).is_str(not_a_string));
+        }
+        assert_eq!(root(r#""1""#).as_number(), None);
+        assert_eq!(root("0").as_number(), Some("0"));
     }
 
     #[test]
     fn rejects_malformed() {
         let deep = "[".repeat(100) + &"]".repeat(100);
+        let too_deep_scalar = "[".repeat(65) + "1" + &"]".repeat(65);
+        let too_deep_object = r#"{"a":"#.repeat(65) + "1" + &"}".repeat(65);
         for bad in [
             &b""[..],
+            b" ",
             b"{",
+            b"[",
+            b"\"",
             b"{\"a\"}",
+            b"{\"a\":}",
+            b"{\"a\" 1}",
             b"{\"a\":1,}",
+            b"{,\"a\":1}",
+            b"{\"a\":1 \"b\":2}",
+            b"{1:2}",
+            b"{a:1}",
             b"[1,]",
+            b"[,1]",
+            b"[1 2]",
+            b"[}",
+            b"{]",
+            b"[[]}",
+            b"{\"a\":[}]",
+            b"]",
             b"01",
+            b"-01",
             b"1.",
+            b".5",
             b"-",
+            b"+1",
+            b"1e",
+            b"1e+",
+            b"0x10",
+            b"NaN",
             b"\"\\x\"",
-            b"\"\\ud800\"",
-            b"\"a\nb\"",
-            b"tru",
-            b"{} x",
-            b"\xff",
-            deep.as_bytes(),
             b"\"\\u12\"",
+            b"\"\\u12g4\"",
+            b"\"\\ud800\"",
+            b"\"\\ud800x\"",
+            b"\"\\ud800\\u0041\"",
+            b"\"\\udc00\"",
+            b"\"a\nb\"",
+            b"\"a\x1fb\"",
+            b"'a'",
+            b"tru",
+            b"True",
+            b"nul",
+            b"{} x",
+            b"{}}",
+            b"1 2",
+            b"{}\0",
+            b"\xef\xbb\xbf{}",
+            b"\xff",
+            b"\"\xc3\"",
+            b"\"\xed\xa0\x80\"",
+            deep.as_bytes(),
+            too_deep_scalar.as_bytes(),
+            too_deep_object.as_bytes(),
         ] {
-            assert!(parse(bad).is_none(), "{:?}", String::from_utf8_lossy(bad));
+            assert!(!is_valid(bad), "{:?}", String::from_utf8_lossy(bad));
+            assert_eq!(read(bad), None);
         }
-        let ok = "[".repeat(60) + &"]".repeat(60);
-        assert!(parse(ok.as_bytes()).is_some());
+        for good in ["0", "-0", "-0.0e-0", "1E+9", "\"\"", "[]", "{}", " null ", "[true,false]", "\"\u{7f}é\""] {
+            assert!(is_valid(good.as_bytes()), "{good}");
+        }
+    }
+
+    /// As deep as the recursive parser went: a value at depth 64 (the root is 0), no deeper.
+    #[test]
+    fn depth_limit() {
+        let nested = |n: usize, inner: &str| "[".repeat(n) + inner + &"]".repeat(n);
+        assert!(is_valid(nested(60, "").as_bytes()));
+        assert!(is_valid(nested(64, "1").as_bytes()));
+        assert!(is_valid(nested(65, "").as_bytes()));
+        assert!(!is_valid(nested(65, "1").as_bytes()));
+        assert!(!is_valid(nested(66, "").as_bytes()));
+        let objects = |n: usize| r#"{"a":"#.repeat(n) + "1" + &"}".repeat(n);
+        assert!(is_valid(objects(64).as_bytes()));
+        assert!(!is_valid(objects(65).as_bytes()));
+        // Mixed, to exercise the bracket bits across the whole 64 levels.
+        let mixed: String = (0..64).map(|i| if i % 3 == 0 { r#"{"k":"# } else { "[" }).collect();
+        let closing: String = (0..64).rev().map(|i| if i % 3 == 0 { '}' } else { ']' }).collect();
+        assert!(is_valid(format!("{mixed}0{closing}").as_bytes()));
+        assert!(!is_valid(format!("{mixed}0{}", closing.replacen('}', "]", 1)).as_bytes()));
+        // Siblings do not add up: depth is nesting, not count.
+        let wide = format!("[{}]", vec![nested(63, ""); 1000].join(","));
+        assert!(is_valid(wide.as_bytes()));
+        // Megabytes of brackets are refused at the limit, not read to the end.
+        assert!(!is_valid("[".repeat(1 << 20).as_bytes()));
     }
 
     #[test]

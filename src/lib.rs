@@ -11,8 +11,11 @@
 //! `WWW-Authenticate` headers (`challenge`), builds scopes (`scope`), decodes token responses
 //! (`token`), keeps bounded caches with injected time (`cache`), and runs the token dance as a
 //! state machine (`flow`). It never performs I/O or reads a clock, so `cargo test` drives it
-//! natively with a fake clock. The core does not follow redirects, retry, sleep, or talk to the
-//! registry after the token: the token is the product.
+//! natively with a fake clock. The core does not retry, sleep, or talk to the registry after
+//! the token: the token is the product. It follows redirects itself only where a secret rides on
+//! the request, so `Authorization` never reaches another origin.
+
+#![forbid(unsafe_code)]
 
 pub mod cache;
 pub mod challenge;

@@ -109,7 +109,7 @@ impl Reference {
         if self.domain == DOCKER_HUB {
             return DOCKER_HUB_REGISTRY.to_owned();
         }
-        let scheme = if is_loopback(host_of(&self.domain)) { "http://" } else { "https://" };
+        let scheme = if crate::url::is_loopback_host(host_of(&self.domain)) { "http://" } else { "https://" };
         let mut out = String::with_capacity(scheme.len() + self.domain.len());
         out.push_str(scheme);
         out.push_str(&self.domain);
@@ -418,53 +418,6 @@ fn host_of(domain: &str) -> &str {
     match domain.find(']') {
         Some(end) => domain.get(..=end).unwrap_or(domain),
         None => domain.split(':').next().unwrap_or(domain),
-    }
-}
-
-fn is_loopback(host: &str) -> bool {
-    host.eq_ignore_ascii_case("localhost") || is_ipv4_loopback(host) || is_ipv6_loopback(host)
-}
-
-/// 127.0.0.0/8 in dotted decimal. The first octet must be exactly "127": a URL parser would
-/// read a leading-zero octet as octal (WHATWG URL), so "0127.0.0.1" is not loopback.
-fn is_ipv4_loopback(host: &str) -> bool {
-    let mut parts = host.split('.');
-    let octet = |p: &str| (1..=3).contains(&p.len()) && p.bytes().all(|b| b.is_ascii_digit()) && p.parse::<u16>().is_ok_and(|n| n <= 255);
-    parts.next() == Some("127") && parts.by_ref().take(3).filter(|p| octet(p)).count() == 3 && parts.next().is_none()
-}
-
-/// `[::1]` in any spelling (`[0:0:0:0:0:0:0:1]`, `[::0:1]`): all groups zero but the last,
-/// which is 1.
-fn is_ipv6_loopback(host: &str) -> bool {
-    let Some(address) = host.strip_prefix('[').and_then(|h| h.strip_suffix(']')) else {
-        return false;
-    };
-    let groups = |s: &str| -> Option<Vec<u16>> {
-        if s.is_empty() {
-            return Some(Vec::new());
-        }
-        s.split(':').map(|g| if (1..=4).contains(&g.len()) { u16::from_str_radix(g, 16).ok() } else { None }).collect()
-    };
-    let (explicit, count_ok) = match address.split_once("::") {
-        Some((head, tail)) => match (groups(head), groups(tail)) {
-            (Some(mut head), Some(tail)) if !tail.is_empty() => {
-                let ok = head.len() + tail.len() <= 7;
-                head.extend(tail);
-                (head, ok)
-            }
-            _ => return false,
-        },
-        None => match groups(address) {
-            Some(all) => {
-                let ok = all.len() == 8;
-                (all, ok)
-            }
-            None => return false,
-        },
-    };
-    match explicit.split_last() {
-        Some((&1, rest)) => count_ok && rest.iter().all(|&g| g == 0),
-        _ => false,
     }
 }
 

@@ -94,22 +94,58 @@ fn split_scheme(input: &str) -> Option<(&str, &str)> {
     }
 }
 
-/// Loopback is where plain http is acceptable: `localhost`, 127.0.0.0/8 and ::1. Not
-/// `*.localhost`: RFC 6761 says it should resolve to loopback, but Node leaves that to the
+/// Loopback is where plain http is acceptable: `localhost`, 127.0.0.0/8 and ::1 in any spelling
+/// (`[::1]`, `[0:0:0:0:0:0:0:1]`, `[::0:1]`). The one rule for the whole crate: the reference
+/// grammar uses it to pick http for a local registry, and the flow to allow credentials over http,
+/// so a registry the first pings over http is never one the second then refuses.
+///
+/// Not `*.localhost`: RFC 6761 says it should resolve to loopback, but Node leaves that to the
 /// system resolver, so a hostile realm `http://x.localhost/` could receive credentials in clear.
+/// Not "0127.0.0.1" either: WHATWG URL reads a leading-zero octet as octal.
 pub fn is_loopback_host(host: &str) -> bool {
-    let host = host.trim_end_matches('.').to_ascii_lowercase();
-    if host == "localhost" || host == "::1" || host == "[::1]" {
+    let host = host.strip_suffix('.').unwrap_or(host);
+    if host.eq_ignore_ascii_case("localhost") {
         return true;
     }
+    let v6 = host.strip_prefix('[').and_then(|h| h.strip_suffix(']')).unwrap_or(host);
+    if v6.contains(':') {
+        return is_ipv6_loopback(v6);
+    }
     let mut parts = host.split('.');
-    let first = parts.next();
-    let rest: Vec<&str> = parts.collect();
-    first == Some("127")
-        && rest.len() == 3
-        && rest
-            .iter()
-            .all(|p| !p.is_empty() && p.len() <= 3 && p.bytes().all(|b| b.is_ascii_digit()) && p.parse::<u16>().is_ok_and(|n| n <= 255))
+    let octet = |p: &str| (1..=3).contains(&p.len()) && p.bytes().all(|b| b.is_ascii_digit()) && p.parse::<u16>().is_ok_and(|n| n <= 255);
+    parts.next() == Some("127") && parts.by_ref().take(3).filter(|p| octet(p)).count() == 3 && parts.next().is_none()
+}
+
+/// RFC 4291 §2.2 text forms of ::1: all groups zero but the last, which is 1, with at most one
+/// `::`. (IPv4-mapped forms such as `::ffff:127.0.0.1` are not loopback to every stack, so no.)
+fn is_ipv6_loopback(address: &str) -> bool {
+    let groups = |s: &str| -> Option<Vec<u16>> {
+        if s.is_empty() {
+            return Some(Vec::new());
+        }
+        s.split(':').map(|g| if (1..=4).contains(&g.len()) { u16::from_str_radix(g, 16).ok() } else { None }).collect()
+    };
+    let (explicit, count_ok) = match address.split_once("::") {
+        Some((head, tail)) => match (groups(head), groups(tail)) {
+            (Some(mut head), Some(tail)) if !tail.is_empty() => {
+                let ok = head.len() + tail.len() <= 7;
+                head.extend(tail);
+                (head, ok)
+            }
+            _ => return false,
+        },
+        None => match groups(address) {
+            Some(all) => {
+                let ok = all.len() == 8;
+                (all, ok)
+            }
+            None => return false,
+        },
+    };
+    match explicit.split_last() {
+        Some((&1, rest)) => count_ok && rest.iter().all(|&g| g == 0),
+        _ => false,
+    }
 }
 
 /// Validates the `registryUrl` option: an absolute http(s) URL, optionally with a path prefix
@@ -146,6 +182,32 @@ pub fn resolve_realm(realm: &str, base: &HttpUrl) -> Result<HttpUrl, Error> {
         format!("{v2}{realm}")
     };
     HttpUrl::parse(&absolute).map_err(bad)
+}
+
+/// Resolves a redirect's `Location` (RFC 9110 §10.2.2, a URI reference) against the URL that
+/// sent it. The result decides whether `Authorization` may follow the hop, so anything a WHATWG
+/// parser could read differently from us is refused rather than guessed: backslashes (WHATWG
+/// reads `/\evil` as `//evil`), whitespace and control characters.
+pub fn resolve_location(location: &str, current: &HttpUrl) -> Result<HttpUrl, String> {
+    if location.is_empty() || location.bytes().any(|b| b <= b' ' || b == b'\\' || b == 0x7f) {
+        return Err("the redirect's Location is empty or holds characters URLs may not".to_string());
+    }
+    let absolute = if let Some(rest) = location.strip_prefix("//") {
+        [current.scheme.as_str(), "://", rest].concat()
+    } else if split_scheme(location).is_some() {
+        location.to_string()
+    } else if location.starts_with('/') {
+        [current.origin().as_str(), location].concat()
+    } else {
+        let path = current.rest.split(['?', '#']).next().unwrap_or("");
+        let dir = path.rfind('/').and_then(|i| path.get(..=i)).unwrap_or("/");
+        if location.starts_with('?') {
+            [current.origin().as_str(), path, location].concat()
+        } else {
+            [current.origin().as_str(), dir, location].concat()
+        }
+    };
+    HttpUrl::parse(&absolute)
 }
 
 /// How much of a URL an error message quotes: the realm comes from a server, and a hostile one
@@ -227,10 +289,26 @@ mod tests {
 
     #[test]
     fn loopback() {
-        for h in ["localhost", "LOCALHOST", "127.0.0.1", "127.255.0.9", "::1", "[::1]"] {
+        for h in
+            ["localhost", "LOCALHOST", "127.0.0.1", "127.255.0.9", "::1", "[::1]", "[0:0:0:0:0:0:0:1]", "[::0:1]", "0:0::1", "localhost."]
+        {
             assert!(is_loopback_host(h), "{h}");
         }
-        for h in ["a.localhost", "localhost.example", "128.0.0.1", "127.0.0.256", "127.0.0", "127.0.0.1.nip.io", "10.0.0.1", "::2", ""] {
+        for h in [
+            "a.localhost",
+            "localhost.example",
+            "128.0.0.1",
+            "127.0.0.256",
+            "127.0.0",
+            "127.0.0.1.nip.io",
+            "10.0.0.1",
+            "::2",
+            "",
+            "0127.0.0.1",
+            "[::ffff:127.0.0.1]",
+            "[0:0:0:0:0:0:0:0:1]",
+            "[::1::1]",
+        ] {
             assert!(!is_loopback_host(h), "{h}");
         }
     }
@@ -283,5 +361,20 @@ mod tests {
         let u = HttpUrl::parse("https://h/service/token?account=x").unwrap();
         assert_eq!(with_query(&u, "a=1"), "https://h/service/token?account=x&a=1");
         assert_eq!(with_query(&HttpUrl::parse("https://h/t").unwrap(), "a=1"), "https://h/t?a=1");
+    }
+
+    #[test]
+    fn locations() {
+        let cur = HttpUrl::parse("https://auth.example:8443/a/token?x=1").unwrap();
+        let r = |s| resolve_location(s, &cur).map(|u| u.to_string());
+        assert_eq!(r("https://other.example/t").unwrap(), "https://other.example/t");
+        assert_eq!(r("//cdn.example/t").unwrap(), "https://cdn.example/t");
+        assert_eq!(r("/b/token").unwrap(), "https://auth.example:8443/b/token");
+        assert_eq!(r("other?y=2").unwrap(), "https://auth.example:8443/a/other?y=2");
+        assert_eq!(r("?y=2").unwrap(), "https://auth.example:8443/a/token?y=2");
+        assert_eq!(r("http://auth.example:8443/a").unwrap(), "http://auth.example:8443/a");
+        for bad in ["", "/\\evil.example/x", "\\\\evil.example", " /x", "/x\ty", "javascript:x", "ftp://h/x", "http://u:p@h/"] {
+            assert!(r(bad).is_err(), "{bad:?}");
+        }
     }
 }

@@ -8,7 +8,7 @@ use registry_token::Code;
 const HUB_CHALLENGE: &str = r#"Bearer realm="https://auth.docker.io/token",service="registry.docker.io""#;
 
 fn opts(mode: Mode) -> Options {
-    Options { actions: Vec::new(), credentials: Credentials::default(), registry_url: None, mode }
+    Options { actions: Vec::new(), credentials: Credentials::default(), registry_url: None, mode, offline: false }
 }
 
 fn with_password(mode: Mode, password: &str) -> Options {
@@ -51,7 +51,7 @@ fn run(
             Step::Send(req) => {
                 let resp = server(&req);
                 sent.push(req);
-                assert!(sent.len() <= 4, "too many requests");
+                assert!(sent.len() <= 14, "too many requests");
                 step = flow.on_response(client, resp, now);
             }
         }
@@ -134,8 +134,172 @@ fn short_and_missing_expires_in_become_sixty_seconds() {
     }
 }
 
+/// Issue 13: a username and password go to the realm by GET + Basic, the one request every token
+/// server accepts (GHCR, GCR, ACR, Artifactory and Harbor refuse the OAuth2 POST); no refresh
+/// token is asked for.
 #[test]
-fn password_posts_then_falls_back_to_get_and_remembers() {
+fn password_uses_get_with_basic_by_default() {
+    let mut client = Client::new();
+    let (g, sent) = run(&mut client, "ghcr.io/o/app:1.2", with_password(Mode::Authorization, "s3cret"), 0, |r| {
+        if r.url.ends_with("/v2/") {
+            unauthorized(r#"Bearer realm="https://ghcr.io/token",service="ghcr.io""#)
+        } else {
+            ok(r#"{"token":"g","refresh_token":"unasked"}"#)
+        }
+    });
+    assert_eq!(g.unwrap().token.as_deref(), Some("g"));
+    assert_eq!(sent.len(), 2);
+    let get = &sent[1];
+    assert_eq!(get.method, Method::Get);
+    assert_eq!(get.url, "https://ghcr.io/token?service=ghcr.io&scope=repository%3Ao%2Fapp%3Apull");
+    assert!(!get.url.contains("offline"));
+    assert_eq!(get.headers, vec![("authorization", "Basic YWxpY2U6czNjcmV0".to_string())]);
+    assert_eq!(get.redirect, Redirect::Manual, "a request with Basic is redirected by the flow, not by fetch");
+    assert_eq!(get.body, None);
+}
+
+/// Issue 13: the flow follows a credentialed token GET's redirects itself, so `Authorization`
+/// goes to the realm's own origin only, whatever the runtime's fetch would do.
+#[test]
+fn credentialed_redirects_drop_authorization_across_origins() {
+    let mut client = Client::new();
+    let (g, sent) = run(&mut client, "127.0.0.1:5000/app", with_password(Mode::Token, "pw"), 0, |r| {
+        if r.url.ends_with("/v2/") {
+            unauthorized(r#"Bearer realm="http://127.0.0.1:5000/token",service="s""#)
+        } else if r.url.starts_with("http://127.0.0.1:5000/token2") {
+            Response { status: 307, location: Some("http://127.0.0.1:6000/stolen".into()), ..Response::default() }
+        } else if r.url.starts_with("http://127.0.0.1:5000/token") {
+            Response { status: 302, location: Some("/token2?x=1".into()), ..Response::default() }
+        } else {
+            ok(r#"{"token":"elsewhere"}"#)
+        }
+    });
+    assert_eq!(g.unwrap().token.as_deref(), Some("elsewhere"));
+    let urls: Vec<&str> = sent.iter().map(|r| r.url.as_str()).collect();
+    assert_eq!(urls[2], "http://127.0.0.1:5000/token2?x=1");
+    assert_eq!(urls[3], "http://127.0.0.1:6000/stolen");
+    assert_eq!(sent[2].headers.len(), 1, "same origin keeps Authorization");
+    assert!(sent[3].headers.is_empty(), "another origin gets no Authorization");
+
+    // https → http is refused before anything is sent there; a bad Location too.
+    for (location, code) in [("http://example.com/t", Code::InsecureRealm), ("/\\evil.example/t", Code::TokenEndpoint)] {
+        let mut client = Client::new();
+        let (e, sent) = run(&mut client, "example.com/a", with_password(Mode::Token, "pw"), 0, |r| {
+            if r.url.ends_with("/v2/") {
+                unauthorized(r#"Bearer realm="https://example.com/token""#)
+            } else {
+                Response { status: 301, location: Some(location.into()), ..Response::default() }
+            }
+        });
+        assert_eq!(e.unwrap_err().code, code, "{location}");
+        assert_eq!(sent.len(), 2);
+    }
+
+    // A browser's opaque redirect: sent again with fetch following (the Fetch standard drops
+    // Authorization across origins).
+    let mut client = Client::new();
+    let (g, sent) = run(&mut client, "example.com/a", with_password(Mode::Token, "pw"), 0, |r| {
+        if r.url.ends_with("/v2/") {
+            unauthorized(r#"Bearer realm="https://example.com/token""#)
+        } else if r.redirect == Redirect::Manual {
+            Response { status: 0, ..Response::default() }
+        } else {
+            ok(r#"{"token":"b"}"#)
+        }
+    });
+    assert_eq!(g.unwrap().token.as_deref(), Some("b"));
+    assert_eq!(sent[2].redirect, Redirect::Follow);
+}
+
+#[test]
+fn redirect_loops_stop_after_ten_hops() {
+    let mut client = Client::new();
+    let mut flow = Flow::new("127.0.0.1:5000/app", with_password(Mode::Token, "pw")).unwrap();
+    let mut step = flow.start(&mut client, 0);
+    let mut token_requests = 0;
+    let mut last = None;
+    for _ in 0..20 {
+        match step {
+            Step::Send(req) => {
+                let resp = if req.url.ends_with("/v2/") {
+                    unauthorized(r#"Bearer realm="/token""#)
+                } else {
+                    token_requests += 1;
+                    Response { status: 302, location: Some("/token".into()), ..Response::default() }
+                };
+                step = flow.on_response(&mut client, resp, 0);
+            }
+            other => {
+                last = Some(other);
+                break;
+            }
+        }
+    }
+    let Some(Step::Failed(e)) = last else { panic!("expected a failure") };
+    assert_eq!(e.code, Code::Network);
+    assert_eq!(token_requests, 11, "the first request and ten redirects; an 11th hop is not requested");
+}
+
+/// Issue 13: Basic credentials obey the plain-http rule of bearer flows.
+#[test]
+fn basic_challenge_over_plain_http_is_refused() {
+    let basic = |_: &Request| unauthorized(r#"Basic realm="x""#);
+    let mut o = with_password(Mode::Authorization, "pw");
+    o.registry_url = Some("http://registry.example".into());
+    let mut client = Client::new();
+    let (e, sent) = run(&mut client, "registry.example/app", o, 0, basic);
+    assert_eq!(e.unwrap_err().code, Code::InsecureRealm);
+    assert!(sent.iter().all(|r| r.headers.is_empty()));
+    // Loopback and https are fine.
+    let mut o = with_password(Mode::Authorization, "pw");
+    o.registry_url = Some("http://127.0.0.1:5000".into());
+    let (g, _) = run(&mut Client::new(), "registry.example/app", o, 0, basic);
+    assert!(g.unwrap().authorization.unwrap().starts_with("Basic "));
+    let (g, _) = run(&mut Client::new(), "registry.example/app", with_password(Mode::Authorization, "pw"), 0, basic);
+    assert!(g.is_ok());
+}
+
+/// Issue 13: a registry that names another registry's realm and service is never handed the
+/// other's cached token.
+#[test]
+fn token_cache_is_per_registry() {
+    let mut client = Client::new();
+    let mut issued = 0;
+    let mut server = |r: &Request| {
+        if r.url.ends_with("/v2/") {
+            unauthorized(r#"Bearer realm="https://auth.example/token",service="shared""#)
+        } else {
+            issued += 1;
+            ok(&format!(r#"{{"token":"t{issued}"}}"#))
+        }
+    };
+    let (a, _) = run(&mut client, "a.example/app", opts(Mode::Token), 0, &mut server);
+    let (b, sent) = run(&mut client, "b.example/app", opts(Mode::Token), 0, &mut server);
+    assert_eq!(a.unwrap().token.as_deref(), Some("t1"));
+    assert_eq!(b.unwrap().token.as_deref(), Some("t2"));
+    assert_eq!(sent.len(), 2);
+}
+
+/// Issue 13: one loopback rule. The grammar pings `[0:0:0:0:0:0:0:1]` over http; the URL code
+/// must then accept its relative realm with credentials, not refuse it as insecure.
+#[test]
+fn ipv6_loopback_spellings_agree() {
+    for host in ["[0:0:0:0:0:0:0:1]:5000", "[::0:1]:5000", "[::1]:5000"] {
+        let mut client = Client::new();
+        let (g, sent) = run(&mut client, &format!("{host}/app"), with_password(Mode::Token, "pw"), 0, |r| {
+            if r.url.ends_with("/v2/") {
+                unauthorized(r#"Bearer realm="/token""#)
+            } else {
+                ok(r#"{"token":"v6"}"#)
+            }
+        });
+        assert_eq!(sent[0].url, format!("http://{host}/v2/"));
+        assert_eq!(g.unwrap().token.as_deref(), Some("v6"), "{host}");
+    }
+}
+
+#[test]
+fn offline_posts_then_falls_back_to_get_and_remembers() {
     for refused in [400u16, 401, 403, 404, 405, 307, 0] {
         let mut client = Client::new();
         let mut server = |req: &Request| {
@@ -147,7 +311,12 @@ fn password_posts_then_falls_back_to_get_and_remembers() {
                 ok(r#"{"token":"g"}"#)
             }
         };
-        let (g, sent) = run(&mut client, "ghcr.io/o/app:1.2", with_password(Mode::Token, "s3cret"), 0, &mut server);
+        let offline = |mode| {
+            let mut o = with_password(mode, "s3cret");
+            o.offline = true;
+            o
+        };
+        let (g, sent) = run(&mut client, "ghcr.io/o/app:1.2", offline(Mode::Token), 0, &mut server);
         assert_eq!(g.unwrap().token.as_deref(), Some("g"), "status {refused}");
         assert_eq!(sent.len(), 3);
         let post = &sent[1];
@@ -163,7 +332,7 @@ fn password_posts_then_falls_back_to_get_and_remembers() {
         assert!(!get.url.contains("user%2Fimage"), "the /v2/ challenge's scope must not be requested");
         assert_eq!(get.headers, vec![("authorization", "Basic YWxpY2U6czNjcmV0".to_string())]);
         // A later call to the same realm goes straight to GET.
-        let (_, sent) = run(&mut client, "ghcr.io/o/other", with_password(Mode::Token, "s3cret"), 1, &mut server);
+        let (_, sent) = run(&mut client, "ghcr.io/o/other", offline(Mode::Token), 1, &mut server);
         assert_eq!(sent.len(), 1);
         assert_eq!(sent[0].method, Method::Get);
     }
@@ -173,6 +342,7 @@ fn password_posts_then_falls_back_to_get_and_remembers() {
 fn oauth2_post_success_keeps_scope_and_refresh_token() {
     let mut client = Client::new();
     let mut o = with_password(Mode::Authorization, "pw");
+    o.offline = true;
     o.actions = vec!["push".into(), "pull".into(), "pull".into()];
     let (g, sent) = run(&mut client, "myreg.azurecr.io/team/app", o, 0, |r| {
         if r.url.ends_with("/v2/") {
@@ -182,6 +352,7 @@ fn oauth2_post_success_keeps_scope_and_refresh_token() {
         }
     });
     let g = g.unwrap();
+    assert!(sent[1].body.as_deref().unwrap().contains("access_type=offline"));
     assert!(sent[1].body.as_deref().unwrap().contains("scope=repository%3Ateam%2Fapp%3Apull%2Cpush"));
     assert_eq!(g.refresh_token.as_deref(), Some("rt-1"));
     assert_eq!(g.scope, vec!["repository:team/app:pull".to_string()], "granted scope wins over requested");

@@ -8,7 +8,10 @@ use registry_token::challenge::parse_challenges;
 use registry_token::credentials::Credentials;
 use registry_token::flow::{Client, Flow, Mode, Options, Request, Response, Step};
 use registry_token::reference::Reference;
+use registry_token::{json, server_error, token};
 use registry_token::{Code, Error};
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::cell::Cell;
 
 const PASSWORD: &str = "hunter2-PASSWORD-must-not-leak";
 
@@ -18,6 +21,7 @@ fn with_password(password: &str) -> Options {
         credentials: Credentials { username: Some("alice".into()), password: Some(password.into()), refresh_token: None },
         registry_url: None,
         mode: Mode::Token,
+        offline: false,
     }
 }
 
@@ -185,4 +189,125 @@ fn realm_quotes_stay_bounded() {
     let e = fail("ghcr.io/o/a", with_password(PASSWORD), |_| challenge(&header));
     assert_eq!(e.code, Code::InsecureRealm);
     assert!(e.message.len() <= 2048, "{} bytes", e.message.len());
+}
+
+// ---------------------------------------------------------------------------------------------
+// Bounded bodies, bounded memory: json.rs built a tree of every body, a node per value, so a
+// 128 KiB `[[],[],…]` took 2 MB and 128 KiB of 60-deep nesting 8 MB, and wasm memory never
+// shrinks. It now steps over what it does not keep.
+
+/// The system allocator, counting each thread's live and peak bytes (per thread, because the
+/// test harness runs tests side by side). Only this test binary uses it.
+struct Counting;
+
+thread_local! {
+    static LIVE: Cell<usize> = const { Cell::new(0) };
+    static PEAK: Cell<usize> = const { Cell::new(0) };
+}
+
+fn counted(grown: usize, shrunk: usize) {
+    let _ = LIVE.try_with(|live| {
+        live.set(live.get().saturating_sub(shrunk) + grown);
+        let _ = PEAK.try_with(|peak| peak.set(peak.get().max(live.get())));
+    });
+}
+
+// SAFETY: every call is passed to System unchanged; the counting touches only const-initialized
+// thread-locals without destructors, which never allocate.
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        let p = System.alloc(layout);
+        if !p.is_null() {
+            counted(layout.size(), 0);
+        }
+        p
+    }
+
+    unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
+        let p = System.alloc_zeroed(layout);
+        if !p.is_null() {
+            counted(layout.size(), 0);
+        }
+        p
+    }
+
+    unsafe fn dealloc(&self, p: *mut u8, layout: Layout) {
+        System.dealloc(p, layout);
+        counted(0, layout.size());
+    }
+
+    unsafe fn realloc(&self, p: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        let q = System.realloc(p, layout, new_size);
+        if !q.is_null() {
+            counted(new_size, layout.size());
+        }
+        q
+    }
+}
+
+#[global_allocator]
+static ALLOCATOR: Counting = Counting;
+
+/// The most bytes `f` had allocated at once on this thread, its result included.
+fn peak_bytes<R>(f: impl FnOnce() -> R) -> usize {
+    let base = LIVE.with(Cell::get);
+    PEAK.with(|peak| peak.set(base));
+    let result = f();
+    let peak = PEAK.with(Cell::get) - base;
+    drop(result);
+    peak
+}
+
+/// `head`, then `unit` repeated, then `tail`: at most `token::MAX_BODY` bytes, within a unit of it.
+fn fill(head: &str, unit: &str, tail: &str) -> Vec<u8> {
+    let mut body = head.to_string();
+    while body.len() + unit.len() + tail.len() <= token::MAX_BODY {
+        body.push_str(unit);
+    }
+    body.push_str(tail);
+    body.into_bytes()
+}
+
+/// Hostile token and error bodies of the largest size read: checking, decoding and describing
+/// them allocates a few small strings, nothing that grows with the body.
+#[test]
+fn reading_a_max_size_body_allocates_little() {
+    const LIMIT: usize = 8 * 1024;
+    let deep = format!("{}{}", "[".repeat(60), "]".repeat(60));
+    let hostile = [
+        fill("[", "[],", "[]]"),
+        fill("[", "{},", "{}]"),
+        fill("[", "0,", "0]"),
+        fill(r#"{"a":["#, &format!("{deep},"), r#"0],"token":"t"}"#),
+        fill(r#"{"a":""#, "x", r#"","token":"t","expires_in":300}"#),
+        fill(r#"{"token":"t","a":["#, "[],", "[]]}"),
+        fill("{", r#""k":0,"#, r#""access_token":"a"}"#),
+        fill(r#"{"errors":[{"code":"UNAUTHORIZED","message":"authentication required","detail":["#, "[],", "[]]}]}"),
+        fill(r#"{"errors":["#, r#"{"code":"C","detail":[{}]},"#, "{}]}"),
+        fill(r#"{"details":"incorrect username or password","padding":["#, "[{}],", "0]}"),
+        fill(r#"{"error":"invalid_grant","error_description":"bad refresh token","padding":""#, r"\u0041", r#""}"#),
+    ];
+    for body in &hostile {
+        assert!(body.len() > token::MAX_BODY - 64 && body.len() <= token::MAX_BODY);
+        let what = String::from_utf8_lossy(&body[..40]);
+        assert!(json::is_valid(body), "{what}…");
+        let checked = peak_bytes(|| json::is_valid(body));
+        let decoded = peak_bytes(|| token::decode(body));
+        let described = peak_bytes(|| server_error::describe(body));
+        assert!(checked == 0, "is_valid allocated {checked} bytes for {what}…");
+        assert!(decoded < LIMIT, "decode allocated {decoded} bytes for {what}…");
+        assert!(described < LIMIT, "describe allocated {described} bytes for {what}…");
+    }
+    // Not JSON: decode says so without copying; describe quotes the text (the caller redacts,
+    // then clips), in one buffer no larger than the body.
+    for body in [fill(r#"{"a":"#, "[", "]}"), fill("", "a ", ""), fill("<p>", "\r\n\t", "</p>")] {
+        let what = String::from_utf8_lossy(&body[..40]);
+        assert!(!json::is_valid(&body), "{what}…");
+        let decoded = peak_bytes(|| token::decode(&body));
+        let described = peak_bytes(|| server_error::describe(&body));
+        assert!(decoded < LIMIT, "decode allocated {decoded} bytes for {what}…");
+        assert!(described <= body.len(), "describe allocated {described} bytes for {what}…");
+    }
+    // The counter does see allocations made on this thread.
+    assert!(peak_bytes(|| vec![0u8; 100_000]) >= 100_000);
 }

@@ -166,7 +166,8 @@ pub fn token_body(data: &[u8]) {
 /// ours keeps the text), and repeated keys (ours keeps the first, serde_json the last).
 fn json_agrees_with_serde(data: &[u8]) {
     use registry_token::json;
-    let ours = json::parse(data);
+    let ours = json::read(data);
+    assert_eq!(json::is_valid(data), ours.is_some());
     let theirs = serde_json::from_slice::<serde_json::Value>(data);
     match (&ours, &theirs) {
         (Some(_), Err(e)) => {
@@ -180,7 +181,7 @@ fn json_agrees_with_serde(data: &[u8]) {
         (None, Ok(v)) => assert!(depth(v) > 64, "json.rs refuses valid JSON {:?}", String::from_utf8_lossy(data)),
         (Some(o), Ok(t)) => {
             let mut duplicates = false;
-            let converted = to_serde(o, &mut duplicates);
+            let converted = to_serde(*o, &mut duplicates);
             if !duplicates {
                 if let Some(c) = converted {
                     assert_eq!(&c, t, "json.rs and serde_json read {:?} differently", String::from_utf8_lossy(data));
@@ -199,25 +200,33 @@ fn depth(v: &serde_json::Value) -> usize {
     }
 }
 
-/// None when a number is one serde_json cannot represent.
-fn to_serde(v: &registry_token::json::Value, duplicates: &mut bool) -> Option<serde_json::Value> {
-    use registry_token::json::Value as J;
+/// What json.rs's reader sees, walked through its API into serde_json's tree (recursion is
+/// fine here: `read` checked the depth). None when a number is one serde_json cannot represent.
+fn to_serde(v: registry_token::json::Raw, duplicates: &mut bool) -> Option<serde_json::Value> {
     use serde_json::Value as S;
-    Some(match v {
-        J::Null => S::Null,
-        J::Bool(b) => S::Bool(*b),
-        J::Number(text) => serde_json::from_str::<S>(text).ok()?,
-        J::String(s) => S::String(s.clone()),
-        J::Array(items) => S::Array(items.iter().map(|i| to_serde(i, duplicates)).collect::<Option<_>>()?),
-        J::Object(members) => {
-            let mut map = serde_json::Map::new();
-            for (k, v) in members {
-                if map.contains_key(k) {
-                    *duplicates = true;
-                }
-                map.insert(k.clone(), to_serde(v, duplicates)?);
+    Some(if v.is_object() {
+        let mut map = serde_json::Map::new();
+        for (k, v) in v.members() {
+            let k = k.as_string().unwrap_or_else(|| panic!("a member name that is not a string: {k:?}"));
+            if map.contains_key(&k) {
+                *duplicates = true;
             }
-            S::Object(map)
+            map.insert(k, to_serde(v, duplicates)?);
+        }
+        S::Object(map)
+    } else if v.is_array() {
+        S::Array(v.items().map(|i| to_serde(i, duplicates)).collect::<Option<_>>()?)
+    } else if let Some(s) = v.as_string() {
+        assert!(v.is_str(&s), "is_str disagrees with as_string on {v:?}");
+        S::String(s)
+    } else if let Some(text) = v.as_number() {
+        serde_json::from_str::<S>(text).ok()?
+    } else {
+        match v.text() {
+            "true" => S::Bool(true),
+            "false" => S::Bool(false),
+            "null" => S::Null,
+            other => panic!("json.rs handed back {other:?} as a value"),
         }
     })
 }
@@ -272,6 +281,7 @@ struct Call {
     actions: Vec<String>,
     credentials: Credentials,
     mode: Mode,
+    offline: bool,
 }
 
 const REFERENCES: [(&str, Option<&str>); 8] = [
@@ -286,7 +296,8 @@ const REFERENCES: [(&str, Option<&str>); 8] = [
 ];
 
 impl Call {
-    /// bits 0–1: credentials (none, password, refresh token, both); bit 2: the odd password;
+    /// bits 0–1: credentials (none, password, refresh token, both); bit 2: the odd password and
+    /// `offline` (OAuth2 POST first);
     /// bit 3: authorize() rather than getToken(); bit 4: actions push+pull; bits 5–7: reference.
     fn from_byte(b: u8) -> Call {
         let password = if b & 4 != 0 { ODD_PASSWORD } else { PASSWORD };
@@ -305,6 +316,7 @@ impl Call {
             actions: if b & 16 != 0 { vec!["push".into(), "pull".into()] } else { Vec::new() },
             credentials,
             mode: if b & 8 != 0 { Mode::Authorization } else { Mode::Token },
+            offline: b & 4 != 0,
         }
     }
 
@@ -357,6 +369,7 @@ fn parse_response(chunk: &str) -> Result<Response, String> {
             }
             "retry-after" => r.retry_after = Some(value),
             "url" => r.url = Some(value),
+            "location" => r.location = Some(value),
             "truncated" => r.body_truncated = true,
             _ => {}
         }
@@ -380,6 +393,7 @@ fn run_call<'a>(
         credentials: call.credentials.clone(),
         registry_url: call.registry_url.map(str::to_string),
         mode: call.mode,
+        offline: call.offline,
     };
     let mut flow = match Flow::new(call.reference, options) {
         Ok(f) => f,
@@ -392,11 +406,14 @@ fn run_call<'a>(
     };
     let mut step = flow.start(client, now);
     let mut sent = 0;
+    // The origin the first token request went to: Authorization may go there and nowhere else.
+    let mut realm_origin: Option<String> = None;
     loop {
         match step {
             Step::Send(req) => {
                 sent += 1;
-                assert!(sent <= 3, "a call made more than 3 requests (ping, POST, GET)");
+                let most = 3 + usize::from(registry_token::flow::MAX_REDIRECTS);
+                assert!(sent <= most, "a call made more than {most} requests (ping, POST, GET, redirects)");
                 let url = HttpUrl::parse(&req.url);
                 assert!(url.is_ok(), "request to an unparsable URL {:?}", req.url);
                 let url = url.unwrap_or_else(|_| unreachable!());
@@ -409,6 +426,12 @@ fn run_call<'a>(
                     !req.headers.is_empty() || req.body.as_deref().is_some_and(|b| secrets.iter().any(|s| b.contains(s.as_str())));
                 if carries_secret {
                     assert!(url.is_https() || url.is_loopback(), "credentials sent to {}", url.origin());
+                }
+                if req.purpose != Purpose::Challenge {
+                    let origin = realm_origin.get_or_insert_with(|| url.origin());
+                    if !req.headers.iter().all(|(k, _)| *k != "authorization") {
+                        assert_eq!(*origin, url.origin(), "Authorization followed a redirect to another origin");
+                    }
                 }
                 if req.method == Method::Post {
                     assert_eq!(req.redirect, Redirect::Manual, "a POST body with a secret may follow redirects");

@@ -149,6 +149,33 @@ pub fn describe_js_error(e: &JsValue) -> String {
     s
 }
 
+/// A copy of a thrown value whose texts (message, name, `code`, and its own causes, three deep)
+/// went through `redact`. A network failure's text can hold what the request held — a realm
+/// host made of a password, say — and nothing an error carries may hold a secret. The copy is
+/// made whenever the call had secrets, not only when one is spotted: spotting is the redactor's
+/// job, and this keeps every path through it.
+pub fn scrubbed_copy(value: &JsValue, redact: &dyn Fn(&str) -> String, depth: u8) -> JsValue {
+    let text = |key: &str| Reflect::get(value, &name(key)).ok().and_then(|v| v.as_string());
+    let message = if value.is_object() { text("message") } else { value.as_string() };
+    let copy = js_sys::Error::new(&redact(&message.unwrap_or_else(|| "unknown failure".to_string())));
+    if value.is_object() {
+        if let Some(n) = text("name") {
+            copy.set_name(&redact(&n));
+        }
+        if let Some(code) = text("code") {
+            set(&copy, "code", &JsValue::from_str(&redact(&code)));
+        }
+        if depth < 3 {
+            if let Ok(inner) = Reflect::get(value, &name("cause")) {
+                if !inner.is_undefined() && !inner.is_null() {
+                    set(&copy, "cause", &scrubbed_copy(&inner, redact, depth + 1));
+                }
+            }
+        }
+    }
+    copy.into()
+}
+
 pub fn reference_to_js(r: &Reference) -> JsValue {
     let o: JsValue = Object::new().into();
     set(&o, "domain", &JsValue::from_str(&r.domain));
@@ -221,7 +248,7 @@ impl OptionReader<'_> {
         }
     }
 
-    fn raw(&self, key: &str) -> JsValue {
+    pub fn raw(&self, key: &str) -> JsValue {
         let k = name(key);
         for source in [self.call, self.defaults] {
             if source.is_object() {
@@ -241,6 +268,14 @@ impl OptionReader<'_> {
             return Ok(None);
         }
         v.as_string().map(Some).ok_or_else(|| invalid(format!("option {key} must be a string")))
+    }
+
+    pub fn boolean(&self, key: &str) -> Result<bool, JsValue> {
+        let v = self.raw(key);
+        if v.is_undefined() || v.is_null() {
+            return Ok(false);
+        }
+        v.as_bool().ok_or_else(|| invalid(format!("option {key} must be true or false")))
     }
 
     pub fn strings(&self, key: &str) -> Result<Vec<String>, JsValue> {

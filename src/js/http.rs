@@ -1,11 +1,14 @@
 //! One HTTP exchange: a core [`Request`] out through `fetch`, a core [`Response`] back, with the
 //! body read as a stream and cut at [`MAX_BODY`] so a hostile server cannot make us buffer 50 MB.
+//! The chunks stay in JavaScript until the body is complete and are copied into wasm once, at
+//! their exact size, just before the core reads them: wasm memory never shrinks, so a hundred
+//! bodies arriving at once must not each hold a growing buffer there.
 
 use super::bindings::{global_fetch, BodyStream, FetchResponse, HeadersLike};
 use super::convert::{name, set};
 use crate::flow::{Purpose, Redirect, Request, Response};
 use crate::token::MAX_BODY;
-use js_sys::{Function, Object, Promise, Reflect, Uint8Array};
+use js_sys::{Array, Function, Object, Promise, Reflect, Uint8Array};
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
 
@@ -43,14 +46,17 @@ pub async fn send(req: &Request, fetch: Option<&Function>, signal: &JsValue) -> 
     let status = res.status().as_f64().filter(|s| (0.0..=999.0).contains(s)).unwrap_or(0.0) as u16;
     let headers: HeadersLike = res.headers().unchecked_into();
     let header = |name: &str| -> Option<String> { headers.get(name).ok().and_then(|v| v.as_string()) };
+    // A redirect we asked to see (`redirect: "manual"`): the core follows it, the body is noise.
+    let redirect = req.redirect == Redirect::Manual && (300..=399).contains(&status);
     let mut out = Response {
         status,
         www_authenticate: header("www-authenticate"),
         retry_after: header("retry-after"),
         url: res.url().as_string().filter(|u| !u.is_empty()),
+        location: if redirect { header("location") } else { None },
         ..Response::default()
     };
-    let wanted = req.purpose == Purpose::Token || !(status == 401 || (200..=299).contains(&status));
+    let wanted = !redirect && (req.purpose == Purpose::Token || !(status == 401 || (200..=299).contains(&status)));
     if wanted {
         read_body(&res, &mut out).await?;
     } else {
@@ -72,28 +78,49 @@ async fn read_body(res: &FetchResponse, out: &mut Response) -> Result<(), JsValu
         return Ok(());
     }
     let reader = body.unchecked_into::<BodyStream>().get_reader()?;
+    let chunks = Array::new();
+    let mut total = 0usize;
     loop {
         let chunk = JsFuture::from(reader.read()?).await?;
         let done = Reflect::get(&chunk, &name("done")).map(|d| d.is_truthy()).unwrap_or(true);
         if done {
-            return Ok(());
+            break;
         }
         let value = Reflect::get(&chunk, &name("value"))?;
         let Some(bytes) = value.dyn_ref::<Uint8Array>() else {
             return Err(js_sys::TypeError::new("the response body stream yielded something other than bytes").into());
         };
-        let room = MAX_BODY.saturating_sub(out.body.len());
+        let room = MAX_BODY.saturating_sub(total);
         let len = bytes.length() as usize;
         if len > room {
-            out.body.extend(bytes.subarray(0, room as u32).to_vec());
+            chunks.push(&bytes.subarray(0, room as u32));
+            total += room;
             out.body_truncated = true;
             if let Ok(p) = reader.cancel() {
                 ignore_rejection(&p);
             }
-            return Ok(());
+            break;
         }
-        out.body.extend(bytes.to_vec());
+        chunks.push(bytes);
+        total += len;
     }
+    out.body = join(&chunks, total);
+    Ok(())
+}
+
+/// The chunks as one buffer in wasm, allocated once at its final size.
+fn join(chunks: &Array, total: usize) -> Vec<u8> {
+    if chunks.length() == 1 {
+        return chunks.get(0).unchecked_into::<Uint8Array>().to_vec();
+    }
+    let all = Uint8Array::new_with_length(total as u32);
+    let mut at = 0u32;
+    for chunk in chunks.iter() {
+        let bytes: Uint8Array = chunk.unchecked_into();
+        all.set(&bytes, at);
+        at += bytes.length();
+    }
+    all.to_vec()
 }
 
 /// Frees the connection (undici keeps a socket busy until the body is consumed or cancelled).

@@ -6,6 +6,7 @@
 mod bindings;
 mod cancel;
 mod convert;
+mod credentials;
 mod http;
 #[cfg(test)]
 mod tests;
@@ -26,16 +27,29 @@ use wasm_bindgen_futures::{future_to_promise, JsFuture};
 
 const DEFAULT_TIMEOUT_MS: f64 = 30_000.0;
 
-/// Requests one flow may make: ping, POST, GET fallback — with room to spare.
-const MAX_REQUESTS: usize = 6;
+/// Requests one flow may make: ping, POST, GET fallback, the GET's redirects followed by hand
+/// (the core stops at [`crate::flow::MAX_REDIRECTS`]) and a browser's re-send — with room to spare.
+const MAX_REQUESTS: usize = 4 + crate::flow::MAX_REDIRECTS as usize + 2;
 
-/// Work shared by every caller with the same flight key.
+/// Work shared by every caller with the same flight key and the same `fetch` and `now`
+/// functions (a call with its own `fetch` must see its own requests go through it).
 struct Flight {
     /// Tells this flight from a later one with the same key.
     id: u64,
     promise: Promise,
     controller: Option<AbortController>,
     waiters: Cell<usize>,
+    fetch: Option<Function>,
+    clock: Option<Function>,
+}
+
+/// The same function object, or both absent.
+fn same_function(a: &Option<Function>, b: &Option<Function>) -> bool {
+    match (a, b) {
+        (None, None) => true,
+        (Some(a), Some(b)) => Object::is(a, b),
+        _ => false,
+    }
 }
 
 struct Inner {
@@ -59,8 +73,9 @@ struct Ping {
     result: RefCell<Option<Result<Response, JsValue>>>,
 }
 
-/// A token client with its own caches. `new RegistryClient({ username, password })` gives each
-/// call those defaults; a call's own options win key by key.
+/// A token client with its own caches. `new RegistryClient({ credentials, timeoutMs, … })` gives
+/// each call those defaults; a call's own options win key by key. Secrets are never defaults:
+/// they are bound to their registry through `credentials`.
 #[wasm_bindgen]
 pub struct RegistryClient {
     inner: Rc<Inner>,
@@ -71,6 +86,8 @@ thread_local! {
     static DEFAULT_CLIENT: Rc<Inner> = Rc::new(Inner::new(JsValue::UNDEFINED));
 }
 
+/// Reads the caller's clock. Never call it while a `RefCell` of the client is borrowed: the
+/// clock is JavaScript, and JavaScript may call back into this client.
 fn now_ms(clock: Option<&Function>) -> u64 {
     let t = clock.and_then(|f| f.call0(&JsValue::UNDEFINED).ok()).and_then(|v| v.as_f64()).unwrap_or_else(js_sys::Date::now);
     if t.is_finite() && t > 0.0 {
@@ -101,29 +118,50 @@ impl Inner {
         }
     }
 
-    fn prepare(&self, image_ref: &JsValue, options: &JsValue, mode: Mode) -> Result<Call, JsValue> {
+    /// Resolves the call's arguments. The credentials come from the call's own `username` /
+    /// `password` / `refreshToken`, else from the `credentials` entry of the image's own
+    /// registry; when that entry comes from an asynchronous function, its promise is returned
+    /// beside the call for [`call`] to await.
+    fn prepare(&self, image_ref: &JsValue, options: &JsValue, mode: Mode) -> Result<(Call, Option<Promise>), JsValue> {
         OptionReader::check_object(options, "options")?;
         let image_ref = image_ref.as_string().ok_or_else(|| invalid("the image reference must be a string".to_string()))?;
         let o = OptionReader { call: options, defaults: &self.defaults };
-        let credentials =
+        let opts = Options {
+            actions: o.strings("actions")?,
+            credentials: Credentials::default(),
+            registry_url: o.string("registryUrl")?,
+            mode,
+            offline: o.boolean("offline")?,
+        };
+        let mut flow = Flow::new(&image_ref, opts).map_err(|e| error_to_js(&e, None))?;
+        let direct =
             Credentials { username: o.string("username")?, password: o.string("password")?, refresh_token: o.string("refreshToken")? };
-        let opts = Options { actions: o.strings("actions")?, credentials, registry_url: o.string("registryUrl")?, mode };
-        let flow = Flow::new(&image_ref, opts).map_err(|e| error_to_js(&e, None))?;
+        let mut pending = None;
+        if direct.username.is_some() || !direct.is_anonymous() {
+            flow.set_credentials(direct).map_err(|e| error_to_js(&e, None))?;
+        } else {
+            match credentials::lookup(&o.raw("credentials"), flow.registry())? {
+                credentials::Found::Nothing => {}
+                credentials::Found::Now(c) => flow.set_credentials(c).map_err(|e| error_to_js(&e, None))?,
+                credentials::Found::Later(p) => pending = Some(p),
+            }
+        }
         let key = flow.flight_key();
-        Ok(Call {
+        let call = Call {
             flow,
             key,
             fetch: o.function("fetch")?,
             clock: o.function("now")?,
             signal: o.signal()?,
             timeout_ms: o.timeout_ms(DEFAULT_TIMEOUT_MS)?,
-        })
+        };
+        Ok((call, pending))
     }
 }
 
 /// Starts or joins the work for one call and returns the caller's promise.
 fn call(inner: &Rc<Inner>, image_ref: JsValue, options: JsValue, mode: Mode) -> Promise {
-    let mut c = match inner.prepare(&image_ref, &options, mode) {
+    let (mut c, pending) = match inner.prepare(&image_ref, &options, mode) {
         Ok(c) => c,
         Err(e) => return Promise::reject(&e),
     };
@@ -132,11 +170,40 @@ fn call(inner: &Rc<Inner>, image_ref: JsValue, options: JsValue, mode: Mode) -> 
             return Promise::reject(&aborted_error(signal));
         }
     }
-    let existing = inner.flights.borrow().iter().find(|(k, _)| *k == c.key).map(|(_, f)| f.clone());
+    let Some(pending) = pending else { return join_or_start(inner, c, mode) };
+    // The credentials function answered with a promise: wait for it (under the call's own
+    // timeout and signal), then go on exactly as a synchronous answer would.
+    let inner = inner.clone();
+    future_to_promise(async move {
+        let cancel = Cancel::new(c.signal.as_ref(), c.timeout_ms);
+        let answer = JsFuture::from(Promise::race(&Array::of2(&pending, &cancel.promise))).await;
+        let gave_up = cancel.fired.get();
+        drop(cancel);
+        let value = match answer {
+            Ok(v) => v,
+            Err(e) if gave_up => return Err(e),
+            Err(e) => return Err(credentials::function_failed(c.flow.registry(), &e)),
+        };
+        if let Some(found) = credentials::from_js(&value, c.flow.registry())? {
+            c.flow.set_credentials(found).map_err(|e| error_to_js(&e, None))?;
+            c.key = c.flow.flight_key();
+        }
+        JsFuture::from(join_or_start(&inner, c, mode)).await
+    })
+}
+
+fn join_or_start(inner: &Rc<Inner>, mut c: Call, mode: Mode) -> Promise {
+    let existing = inner
+        .flights
+        .borrow()
+        .iter()
+        .find(|(k, f)| *k == c.key && same_function(&f.fetch, &c.fetch) && same_function(&f.clock, &c.clock))
+        .map(|(_, f)| f.clone());
     let flight = match existing {
         Some(f) => f,
         None => {
-            let step = c.flow.start(&mut inner.core.borrow_mut(), now_ms(c.clock.as_ref()));
+            let now = now_ms(c.clock.as_ref());
+            let step = c.flow.start(&mut inner.core.borrow_mut(), now);
             match step {
                 // The cached path: no request, no timer, no allocation beyond the answer.
                 Step::Done(g) => return Promise::resolve(&result_value(&g, mode)),
@@ -193,6 +260,7 @@ fn start_flight(
     let signal = controller.as_ref().map_or(JsValue::UNDEFINED, AbortController::signal);
     let runner = {
         let inner = inner.clone();
+        let (fetch, clock) = (fetch.clone(), clock.clone());
         async move {
             let result = drive(&inner, flow, first, fetch.as_ref(), clock.as_ref(), &signal).await;
             // Finished: the next identical call starts afresh (and finds the cache).
@@ -200,7 +268,7 @@ fn start_flight(
             result.map(|g| result_value(&g, mode))
         }
     };
-    let flight = Rc::new(Flight { id, promise: future_to_promise(runner), controller, waiters: Cell::new(0) });
+    let flight = Rc::new(Flight { id, promise: future_to_promise(runner), controller, waiters: Cell::new(0), fetch, clock });
     inner.flights.borrow_mut().push((key, flight.clone()));
     flight
 }
@@ -250,11 +318,15 @@ async fn drive(
                     // Every caller has already left; this value is never seen.
                     return Err(error_to_js(&Error::new(Code::Aborted, "aborted"), Some(&js_err)));
                 }
-                let e = flow.on_network_error(&mut inner.core.borrow_mut(), &convert::describe_js_error(&js_err));
-                return Err(error_to_js(&e, Some(&js_err)));
+                // Read everything JavaScript may compute (getters on the error) before borrowing.
+                let detail = convert::describe_js_error(&js_err);
+                let e = flow.on_network_error(&mut inner.core.borrow_mut(), &detail);
+                let cause = if flow.has_secrets() { convert::scrubbed_copy(&js_err, &|t| flow.redact(t), 0) } else { js_err };
+                return Err(error_to_js(&e, Some(&cause)));
             }
         };
-        let step = flow.on_response(&mut inner.core.borrow_mut(), response, now_ms(clock));
+        let now = now_ms(clock);
+        let step = flow.on_response(&mut inner.core.borrow_mut(), response, now);
         match step {
             Step::Send(next) => request = next,
             Step::Done(g) => return Ok(g),
@@ -269,6 +341,7 @@ impl RegistryClient {
     #[wasm_bindgen(constructor)]
     pub fn new(defaults: JsValue) -> Result<RegistryClient, JsValue> {
         OptionReader::check_object(&defaults, "RegistryClient defaults")?;
+        credentials::check_defaults(&defaults)?;
         // A copy: later changes to the caller's object must not change this client.
         let copy: JsValue =
             if defaults.is_object() { Object::assign(&Object::new(), defaults.unchecked_ref()).into() } else { JsValue::UNDEFINED };

@@ -138,14 +138,14 @@ describe("demo dashboard in Chromium", { skip: chromiumUnavailable() ?? false },
     assert.equal(demo.registry.tokenServer.requests.length, before, "no token request");
   });
 
-  test("a private image with the test user's credentials (OAuth2 POST, push+pull scope)", async () => {
+  test("a private image with the test user's credentials (GET with Basic, push+pull scope)", async () => {
     await page.check('input[name="action"][value="push"]');
     const s = await getToken(ref("team/app", "1.0"), { user: "tester" });
     await page.uncheck('input[name="action"][value="push"]');
     assert.equal(s.state, "ok", JSON.stringify(s.error));
     // The challenge is cached per registry: only the token request goes out.
     assert.deepEqual(s.requests.map((r) => [r.kind, r.status]), [["token", 200]]);
-    assert.match(s.requests[0].text, /POST http:\/\/127\.0\.0\.1:\d+\/token/);
+    assert.match(s.requests[0].text, /GET http:\/\/127\.0\.0\.1:\d+\/token\?service=/);
     assert.equal(s.scope, "repository:team/app:pull,push");
     assert.deepEqual(JSON.parse(s.jwtClaims).access, [{ type: "repository", name: "team/app", actions: ["pull", "push"] }]);
     assert.deepEqual(s.tags, ["1.0"]);

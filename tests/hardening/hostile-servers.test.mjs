@@ -40,14 +40,14 @@ async function expectThenRecover(code, { status, message, options = {}, client =
 }
 
 describe("token bodies that are too large or never end", () => {
-  it("a 50 MB token body → BAD_TOKEN_RESPONSE past the 1 MiB cap, without reading it all", async () => {
+  it("a 50 MB token body → BAD_TOKEN_RESPONSE past the 128 KiB cap, without reading it all", async () => {
     h.token = (_req, res) => {
       res.writeHead(200, { "Content-Type": "application/json", "Content-Length": String(50 * MiB) });
       const head = Buffer.from('{"token":"');
       res.write(head);
       return h.pump(res, Buffer.alloc(64 * 1024, "a"), 50 * MiB - head.length);
     };
-    await expectThenRecover("BAD_TOKEN_RESPONSE", { status: 200, message: /larger than 1048576 bytes/ });
+    await expectThenRecover("BAD_TOKEN_RESPONSE", { status: 200, message: /larger than 131072 bytes/ });
     assert.ok(h.stream.written < 25 * MiB, `the server wrote ${(h.stream.written / MiB).toFixed(1)} MiB before the client hung up`);
   });
 
@@ -227,11 +227,28 @@ describe("redirects and realms", () => {
   });
 
   it("a password POST answered by a redirect loop falls back to GET once, then NETWORK", async () => {
-    h.token = (_req, res) => {
+    let posts = 0;
+    h.token = (req, res) => {
+      if (req.method === "POST") posts++;
       res.writeHead(307, { Location: TOKEN_PATH });
       res.end();
     };
-    await expectThenRecover("NETWORK", { options: { username: "u", password: "hostile-pass" } });
+    await expectThenRecover("NETWORK", { options: { username: "u", password: "hostile-pass", offline: true } });
+    assert.equal(posts, 1, "the password form went out once");
+  });
+
+  it("a GET with Basic answered by a redirect loop: 1 + 10 hops, the 11th not requested, then NETWORK", async () => {
+    let hops = 0;
+    h.token = (req, res) => {
+      hops++;
+      assert.match(req.headers.authorization ?? "", /^Basic /, "same origin: the credential follows");
+      res.writeHead(302, { Location: `${TOKEN_PATH}?hop=${hops}` });
+      res.end();
+    };
+    await rejectsWith(new RegistryClient().getToken(image(), { username: "u", password: "hostile-pass", timeoutMs: TIMEOUT_MS }), "NETWORK", {
+      message: /more than 10 times/,
+    });
+    assert.equal(hops, 11);
   });
 
   it("a token answer that came over http after an https realm → INSECURE_REALM", async () => {

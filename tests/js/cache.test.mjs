@@ -116,11 +116,11 @@ describe("token cache", () => {
     assert.equal(new Set(tokens).size, 6, "six different tokens");
     assert.equal(hub.counts().token, 6);
     assert.deepEqual(
-      hub.entries("token").map((r) => [r.method, r.form?.username ?? null, r.form?.password ?? r.form?.refresh_token ?? null]),
+      hub.entries("token").map((r) => [r.method, r.form?.username ?? r.basicUser ?? null, r.form?.password ?? r.form?.refresh_token ?? r.credential ?? null]),
       [
-        ["POST", "alice", secretDigest(PASSWORD)],
-        ["POST", "bob", secretDigest(`${PASSWORD}-bob`)],
-        ["POST", "alice", secretDigest(`${PASSWORD}-changed`)],
+        ["GET", "alice", secretDigest(PASSWORD)],
+        ["GET", "bob", secretDigest(`${PASSWORD}-bob`)],
+        ["GET", "alice", secretDigest(`${PASSWORD}-changed`)],
         ["GET", null, null],
         ["POST", null, secretDigest(REFRESH_TOKEN)],
         ["POST", null, secretDigest(`${REFRESH_TOKEN}-2`)],
@@ -172,18 +172,27 @@ describe("token cache", () => {
 
 describe("RegistryClient defaults", () => {
   it("defaults apply to every call; call options override them", async () => {
-    const client = new RegistryClient({ username: "alice", password: PASSWORD, actions: ["push"] });
+    const client = new RegistryClient({ credentials: { [hub.host]: { username: "alice", password: PASSWORD } }, actions: ["push"] });
     await client.getToken(ref(hub, "team/one"));
     await client.getToken(ref(hub, "team/two"), { actions: ["pull"] });
     await client.getToken(ref(hub, "team/three"), { username: "bob", password: `${PASSWORD}-bob` });
     assert.deepEqual(
-      hub.entries("token").map((r) => [r.method, r.form.username, r.form.password, r.form.scope]),
+      hub.entries("token").map((r) => [r.method, r.basicUser, r.credential, r.query.scope]),
       [
-        ["POST", "alice", secretDigest(PASSWORD), "repository:team/one:push"],
-        ["POST", "alice", secretDigest(PASSWORD), "repository:team/two:pull"],
-        ["POST", "bob", secretDigest(`${PASSWORD}-bob`), "repository:team/three:push"],
+        ["GET", "alice", secretDigest(PASSWORD), "repository:team/one:push"],
+        ["GET", "alice", secretDigest(PASSWORD), "repository:team/two:pull"],
+        ["GET", "bob", secretDigest(`${PASSWORD}-bob`), "repository:team/three:push"],
       ],
     );
+  });
+
+  it("secrets are never bare defaults: username, password or refreshToken in the constructor throw, pointing to credentials", () => {
+    for (const defaults of [{ username: "alice", password: PASSWORD }, { password: PASSWORD }, { refreshToken: REFRESH_TOKEN }, { username: "alice" }]) {
+      assert.throws(
+        () => new RegistryClient(defaults),
+        (e) => e.name === "RegistryAuthError" && e.code === "INVALID_REFERENCE" && /credentials/.test(e.message) && !e.message.includes(PASSWORD) && !e.message.includes(REFRESH_TOKEN),
+      );
+    }
   });
 
   it("registryUrl as a default", async () => {
@@ -263,7 +272,8 @@ describe("top-level getToken", () => {
 
   it("accepts the same options as RegistryClient#getToken", async () => {
     await getToken(ref(hub, "shared/opts"), { username: "alice", password: PASSWORD, actions: ["push"] });
-    const [post] = hub.entries("token");
-    assert.equal(post.form.scope, "repository:shared/opts:push");
+    const [get] = hub.entries("token");
+    assert.equal(get.query.scope, "repository:shared/opts:push");
+    assert.equal(get.basicUser, "alice");
   });
 });

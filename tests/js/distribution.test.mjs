@@ -343,7 +343,7 @@ describe("registry-token package against distribution 2.8.2", () => {
     const { RegistryClient } = await pkg();
     const { tester } = reg.users;
     const repository = "library/pushed-by-package";
-    const client = new RegistryClient({ username: tester.username, password: tester.password });
+    const client = new RegistryClient({ credentials: { [reg.host]: { username: tester.username, password: tester.password } } });
     const auth = await client.authorize(`${reg.host}/${repository}:v1`, { actions: ["pull", "push"] });
     assert.match(auth.authorization, /^Bearer /);
     assert.deepEqual(accessOf(auth.token), [{ type: "repository", name: repository, actions: ["pull", "push"] }]);
@@ -363,22 +363,37 @@ describe("registry-token package against distribution 2.8.2", () => {
     const layer = await fetch(`${reg.registryUrl}/v2/${repository}/blobs/${image.blobs[1].digest}`, { headers: bearer(pullToken) });
     assert.deepEqual(Buffer.from(await layer.arrayBuffer()), image.layer);
 
-    // The credentials went by OAuth2 POST (our token server supports it), never in clear in the log.
+    // The credentials went by GET with Basic (the token spec's way), never by POST, never in clear in the log.
+    const requests = tokenRequests();
+    assert.equal(requests.filter((r) => r.method === "POST").length, 0, "no OAuth2 POST without offline");
+    const get = requests.find((r) => r.method === "GET" && r.username === "tester");
+    assert.ok(get, "username+password sent as GET with Basic");
+    assert.deepEqual(get.query.scope, [`repository:${repository}:pull,push`]);
+    assert.equal(get.query.service, SERVICE);
+    assert.equal(get.query.offline_token, undefined, "no refresh token asked for");
+  });
+
+  test("offline: true → OAuth2 POST password grant (access_type=offline), scope sent once", async () => {
+    const { RegistryClient } = await pkg();
+    const { tester } = reg.users;
+    reg.tokenServer.reset();
+    const auth = await new RegistryClient().authorize(`${reg.host}/team/app:1.0`, { username: tester.username, password: tester.password, offline: true, actions: ["pull", "push"] });
+    assert.equal(typeof auth.refreshToken, "string");
     const post = tokenRequests().find((r) => r.method === "POST");
-    assert.ok(post, "username+password should be sent as an OAuth2 password grant");
     assert.equal(post.form.grant_type, "password");
+    assert.equal(post.form.access_type, "offline");
     assert.equal(post.form.username, "tester");
     assert.equal(post.form.password, REDACTED);
     assert.equal(post.form.service, SERVICE);
     assert.ok(post.form.client_id);
     // POST takes the scope ONCE, space-separated (the log keeps every `scope` field as an array).
-    assert.deepEqual(post.form.scope, [`repository:${repository}:pull,push`]);
+    assert.deepEqual(post.form.scope, ["repository:team/app:pull,push"]);
   });
 
   test("refresh token: access_type=offline yields refreshToken; a client given only that token gets a push token by grant_type=refresh_token", async () => {
     const { RegistryClient } = await pkg();
     const { tester } = reg.users;
-    const first = await new RegistryClient().authorize(`${reg.host}/team/app:1.0`, { username: tester.username, password: tester.password, actions: ["pull", "push"] });
+    const first = await new RegistryClient().authorize(`${reg.host}/team/app:1.0`, { username: tester.username, password: tester.password, offline: true, actions: ["pull", "push"] });
     assert.equal(typeof first.refreshToken, "string", "the token server issued a refresh token (access_type=offline)");
     reg.tokenServer.reset();
     const second = await new RegistryClient().authorize(`${reg.host}/team/app:1.0`, { refreshToken: first.refreshToken, actions: ["pull", "push"] });

@@ -36,6 +36,8 @@ after(() => Promise.all(Object.values(em).map((e) => e.close())));
 beforeEach(() => Object.values(em).forEach((e) => e.restore()));
 
 const creds = { username: "alice", password: PASSWORD };
+/** The same credentials, asking for a refresh token: the one case that uses the OAuth2 POST. */
+const offline = { ...creds, offline: true };
 /** [kind, method, path, Authorization scheme] per request, for compact comparisons. */
 const shape = (e) => e.log.map((r) => [r.kind, r.method, r.path, r.authorization]);
 const tokenRequests = (e) => e.entries("token");
@@ -84,9 +86,24 @@ describe("Docker Hub", () => {
     assert.deepEqual(tokenRequests(em.dockerhub)[0].query, { service: "registry.docker.io", scope: "repository:library/nginx:pull,push" });
   });
 
-  it("username + password → one OAuth2 POST form (grant_type=password, service, client_id, scope, access_type=offline)", async () => {
+  it("username + password → one GET with Basic (service, scope), no refresh token minted", async () => {
     const hub = em.dockerhub;
     const auth = await new RegistryClient().authorize(`${hub.host}/library/nginx`, { ...creds, actions: ["pull", "push"] });
+    assert.deepEqual(shape(hub), [
+      ["ping", "GET", "/v2/", null],
+      ["token", "GET", "/token", "basic"],
+    ]);
+    const get = tokenRequests(hub)[0];
+    assert.deepEqual(get.query, { service: "registry.docker.io", scope: "repository:library/nginx:pull,push" });
+    assert.equal(get.basicUser, "alice");
+    assert.equal(get.credential, secretDigest(PASSWORD), "Basic carries the password given");
+    assert.equal(auth.token, get.issued);
+    assert.equal(auth.refreshToken, null, "no refresh token unless offline asks for one");
+  });
+
+  it("username + password + offline → one OAuth2 POST form (grant_type=password, service, client_id, scope, access_type=offline)", async () => {
+    const hub = em.dockerhub;
+    const auth = await new RegistryClient().authorize(`${hub.host}/library/nginx`, { ...offline, actions: ["pull", "push"] });
     assert.deepEqual(shape(hub), [
       ["ping", "GET", "/v2/", null],
       ["token", "POST", "/token", null],
@@ -108,14 +125,14 @@ describe("Docker Hub", () => {
 
   it("a granted scope of several space-separated entries becomes several items; the POST sends scope once", async () => {
     em.dockerhub.set({ token: { methods: { POST: { scope: "repository:library/nginx:pull repository:library/redis:pull" } } } });
-    const auth = await new RegistryClient().authorize(`${em.dockerhub.host}/library/nginx`, creds);
+    const auth = await new RegistryClient().authorize(`${em.dockerhub.host}/library/nginx`, offline);
     assert.equal(typeof tokenRequests(em.dockerhub)[0].form.scope, "string", "scope sent once");
     assert.deepEqual(auth.scope, ["repository:library/nginx:pull", "repository:library/redis:pull"]);
   });
 
   it("the granted scope the server reports wins over the requested one", async () => {
     em.dockerhub.set({ token: { methods: { POST: { scope: "repository:library/nginx:pull" } } } });
-    const auth = await new RegistryClient().authorize(`${em.dockerhub.host}/library/nginx`, { ...creds, actions: ["pull", "push"] });
+    const auth = await new RegistryClient().authorize(`${em.dockerhub.host}/library/nginx`, { ...offline, actions: ["pull", "push"] });
     assert.equal(tokenRequests(em.dockerhub)[0].form.scope, "repository:library/nginx:pull,push");
     assert.deepEqual(auth.scope, ["repository:library/nginx:pull"]);
   });
@@ -137,13 +154,23 @@ describe("Docker Hub", () => {
     assert.equal(auth.token, tokenRequests(hub)[0].issued);
   });
 
-  it('bad credentials: POST 401 → GET with Basic 401 → UNAUTHORIZED with {"details":…} and status 401', async () => {
+  it('bad credentials: GET with Basic 401 → UNAUTHORIZED with {"details":…} and status 401', async () => {
     const hub = em.dockerhub;
     hub.set({ token: { users: { alice: "the-right-one" } } });
     await rejectsWith(new RegistryClient().getToken(`${hub.host}/library/nginx`, creds), "UNAUTHORIZED", {
       status: 401,
       message: /incorrect username or password/,
     });
+    assert.deepEqual(
+      tokenRequests(hub).map((r) => [r.method, r.status, r.authorization, r.basicUser]),
+      [["GET", 401, "basic", "alice"]],
+    );
+  });
+
+  it('bad credentials, offline: POST 401 → GET with Basic 401 → UNAUTHORIZED', async () => {
+    const hub = em.dockerhub;
+    hub.set({ token: { users: { alice: "the-right-one" } } });
+    await rejectsWith(new RegistryClient().getToken(`${hub.host}/library/nginx`, offline), "UNAUTHORIZED", { status: 401 });
     assert.deepEqual(
       tokenRequests(hub).map((r) => [r.method, r.status, r.authorization, r.basicUser]),
       [
@@ -181,10 +208,20 @@ describe("GHCR", () => {
     assertExpiresIn(auth, 60, t0, Date.now());
   });
 
-  it("POST → 405 → GET with Basic; the next call to the same realm goes straight to GET", async () => {
+  it("username + password: GET with Basic at once, the one request GHCR accepts", async () => {
+    const ghcr = em.ghcr;
+    const auth = await new RegistryClient().authorize(`${ghcr.host}/owner/app`, creds);
+    assert.deepEqual(shape(ghcr), [
+      ["ping", "GET", "/v2/", null],
+      ["token", "GET", "/token", "basic"],
+    ]);
+    assert.equal(auth.token, ghcr.log[1].issued);
+  });
+
+  it("offline: POST → 405 → GET with Basic; the next call to the same realm goes straight to GET", async () => {
     const ghcr = em.ghcr;
     const client = new RegistryClient();
-    const auth = await client.authorize(`${ghcr.host}/owner/app`, creds);
+    const auth = await client.authorize(`${ghcr.host}/owner/app`, offline);
     assert.deepEqual(shape(ghcr), [
       ["ping", "GET", "/v2/", null],
       ["token", "POST", "/token", null],
@@ -200,12 +237,12 @@ describe("GHCR", () => {
     assert.equal(auth.token, get.issued);
 
     ghcr.reset();
-    await client.getToken(`${ghcr.host}/owner/other`, creds);
+    await client.getToken(`${ghcr.host}/owner/other`, offline);
     assert.deepEqual(shape(ghcr), [["token", "GET", "/token", "basic"]]);
   });
 });
 
-describe("OAuth2 POST fallback to GET + Basic, per registry", () => {
+describe("offline: OAuth2 POST fallback to GET + Basic, per registry", () => {
   const cases = [
     ["acr", 400, "/oauth2/token"],
     ["artifactory", 401, "/artifactory/api/docker/docker-remote/v2/token"],
@@ -216,9 +253,13 @@ describe("OAuth2 POST fallback to GET + Basic, per registry", () => {
     ["quay", 405, "/v2/auth"],
   ];
   for (const [name, status, path] of cases) {
-    it(`${name}: POST ${status} → GET with Basic`, async () => {
+    it(`${name}: POST ${status} → GET with Basic (without offline: only the GET)`, async () => {
       const e = em[name];
-      const token = await new RegistryClient().getToken(`${e.host}/team/app`, creds);
+      const direct = await new RegistryClient().getToken(`${e.host}/team/app`, creds);
+      assert.deepEqual(tokenRequests(e).map((r) => [r.method, r.path, r.status, r.authorization]), [["GET", path, 200, "basic"]]);
+      assert.equal(direct, tokenRequests(e)[0].issued);
+      e.reset();
+      const token = await new RegistryClient().getToken(`${e.host}/team/app`, offline);
       assert.deepEqual(
         tokenRequests(e).map((r) => [r.method, r.path, r.status, r.authorization]),
         [
@@ -441,7 +482,7 @@ describe("redirects", () => {
     // "POST not supported here" (see src/flow.rs `Redirect::Manual`) and falls back to GET.
     const dist = em.distribution;
     dist.set({ token: { redirect: { status: 307, to: "/auth-moved" } } });
-    const token = await new RegistryClient().getToken(`${dist.host}/team/app`, creds);
+    const token = await new RegistryClient().getToken(`${dist.host}/team/app`, offline);
     const withPassword = dist.log.filter((r) => r.form?.password);
     assert.equal(withPassword.length, 1, "the password form is sent exactly once");
     assert.deepEqual([withPassword[0].method, withPassword[0].path], ["POST", "/auth"]);
@@ -454,6 +495,7 @@ describe("redirects", () => {
     const target = await startEmulator({ name: "elsewhere", ping: { status: 404 } });
     try {
       em.distribution.set({ token: { redirect: { status: 307, to: `${target.url}/token` } } });
+      await new RegistryClient().getToken(`${em.distribution.host}/team/app`, offline).catch(() => {});
       await new RegistryClient().getToken(`${em.distribution.host}/team/app`, creds).catch(() => {});
       assert.deepEqual(
         target.log.filter((r) => r.form?.password || r.authorization),

@@ -5,21 +5,26 @@
 //   GET /tags?image=ghcr.io/o/r    → {"name": "o/r", "tags": ["1.0", …]}  (the registry's tags/list, fetched with a token)
 //
 // Errors come back as {"error": {"code", "status", "message"}} with 400 for a bad reference,
-// 403 when the registry refuses the credentials, 504 on a timeout, else 502. Every answer carries
-// CORS headers for ALLOWED_ORIGIN.
+// 403 for a registry that is not in ALLOWED_REGISTRIES (REGISTRY_NOT_ALLOWED: nothing is sent
+// anywhere) or when the registry refuses the credentials, 500 when the Worker is misconfigured
+// (CONFIGURATION), 504 on a timeout, else 502. Every answer carries CORS headers for
+// ALLOWED_ORIGIN.
 //
-// Configuration (wrangler.jsonc `vars`, or `wrangler secret put` for the password):
-//   ALLOWED_ORIGIN       the dashboard's origin; "*" allows any (default "*")
-//   REGISTRY_USERNAME    optional: sent to every registry this Worker contacts
-//   REGISTRY_PASSWORD    optional (a secret)
-import { RegistryClient } from "registry-token";
+// Configuration (wrangler.jsonc `vars`; `wrangler secret put` for REGISTRY_CREDENTIALS):
+//   ALLOWED_ORIGIN        the dashboard's origin; "*" allows any (default "*")
+//   ALLOWED_REGISTRIES    required: the registries this Worker may contact, separated by commas, as
+//                         parseReference(image).domain names them ("docker.io,ghcr.io,127.0.0.1:5000").
+//                         Unset or empty: every /token and /tags answers 500 CONFIGURATION.
+//   REGISTRY_CREDENTIALS  optional secret: a JSON object from registry name to {"username","password"}
+//                         or {"refreshToken"}, e.g. {"ghcr.io": {"username": "me", "password": "ghp_…"}}.
+//                         Each entry is used for its own registry only (the library's `credentials`).
+import { parseReference, RegistryClient } from "registry-token";
 
-// One client per isolate: its token cache, challenge cache and in-flight sharing then serve every
-// request this isolate handles, until Cloudflare recycles it.
-const client = new RegistryClient({ timeoutMs: 15_000 });
-
-/** How long the tags request may take; the token request has its own timeout above. */
+/** How long the tags request may take; the token request has its own timeout (the client's). */
 const TAGS_TIMEOUT_MS = 15_000;
+
+/** Docker Hub's other names: parseReference keeps index.docker.io as docker.io already. */
+const DOCKER_HUB_ALIASES = new Set(["docker.io", "index.docker.io", "registry-1.docker.io"]);
 
 export default {
   async fetch(request, env) {
@@ -32,16 +37,19 @@ export default {
     if (url.pathname !== "/token" && url.pathname !== "/tags") {
       return json({ error: { code: "NOT_FOUND", message: "use GET /token?image=… or GET /tags?image=…" } }, 404, cors);
     }
+
+    const config = configFor(env);
+    if (config.error) return json({ error: { code: "CONFIGURATION", message: config.error } }, 500, cors);
     if (!image) return json({ error: { code: "INVALID_REFERENCE", message: "the image query parameter is required" } }, 400, cors);
 
-    const options = {};
-    if (env.REGISTRY_USERNAME) {
-      options.username = env.REGISTRY_USERNAME;
-      options.password = env.REGISTRY_PASSWORD ?? "";
-    }
     try {
+      // Decided before anything is sent: a registry that is not allowed gets no request at all.
+      const registry = registryOf(parseReference(image).domain);
+      if (!config.allowed.has(registry)) {
+        return json({ error: { code: "REGISTRY_NOT_ALLOWED", message: `registry ${JSON.stringify(registry)} is not in this Worker's ALLOWED_REGISTRIES` } }, 403, cors);
+      }
       // Pull only: this endpoint hands tokens to browsers; never push rights.
-      const auth = await client.authorize(image, { ...options, actions: ["pull"] });
+      const auth = await config.client.authorize(image, { actions: ["pull"] });
       if (url.pathname === "/token") {
         return json({ token: auth.token, expiresAt: auth.expiresAt, scope: auth.scope }, 200, { ...cors, "Cache-Control": "no-store" });
       }
@@ -51,6 +59,123 @@ export default {
     }
   },
 };
+
+// ---------------------------------------------------------------------------------------------
+// Configuration, parsed once per isolate
+
+let cached = null; // { allowedText, credentialsText, config }
+
+/**
+ * { allowed: Set<registry>, client } or { error: message }. One RegistryClient per isolate: its
+ * token cache, challenge cache and in-flight sharing then serve every request this isolate
+ * handles, until Cloudflare recycles it. Parsed again only if the configuration text changes.
+ */
+function configFor(env) {
+  const allowedText = env.ALLOWED_REGISTRIES ?? "";
+  const credentialsText = env.REGISTRY_CREDENTIALS ?? "";
+  if (cached?.allowedText === allowedText && cached.credentialsText === credentialsText) return cached.config;
+  let config;
+  try {
+    const allowed = parseAllowedRegistries(allowedText);
+    const table = parseCredentials(credentialsText);
+    config = {
+      allowed,
+      // The function form: the library asks with the image's own registry, and only an allowed
+      // registry's entry is ever handed out.
+      client: new RegistryClient({
+        timeoutMs: 15_000,
+        credentials: (registry) => {
+          if (typeof registry !== "string") return null;
+          const name = registryOf(registry);
+          return allowed.has(name) ? table.get(name) ?? null : null;
+        },
+      }),
+    };
+  } catch (err) {
+    // A ConfigError never quotes a secret; neither does a RegistryAuthError (the library scrubs).
+    if (!(err instanceof ConfigError) && err?.name !== "RegistryAuthError") throw err;
+    const message = err instanceof ConfigError ? err.message : `the library refused the configuration: ${err.message}`;
+    console.error(`registry-token worker: ${message}`);
+    config = { error: message };
+  }
+  cached = { allowedText, credentialsText, config };
+  return config;
+}
+
+class ConfigError extends Error {}
+
+/** The name a registry goes by here: lower-case, Docker Hub's aliases as "docker.io". */
+function registryOf(domain) {
+  const name = domain.toLowerCase();
+  return DOCKER_HUB_ALIASES.has(name) ? "docker.io" : name;
+}
+
+/** A registry name as configured ("ghcr.io", "127.0.0.1:5000") → its normal form, or null. */
+function registryName(text) {
+  const name = registryOf(text.trim());
+  if (!name || /[/@\s]/.test(name)) return null;
+  try {
+    // A bare word ("foo") would name a Docker Hub repository, not a registry: refused.
+    return registryOf(parseReference(`${name}/x`).domain) === name ? name : null;
+  } catch {
+    return null;
+  }
+}
+
+function parseAllowedRegistries(text) {
+  const entries = text.split(",").map((s) => s.trim()).filter(Boolean);
+  if (!entries.length) {
+    throw new ConfigError('ALLOWED_REGISTRIES is not set: name the registries this Worker may contact, separated by commas (e.g. "docker.io,ghcr.io")');
+  }
+  const allowed = new Set();
+  for (const entry of entries) {
+    const name = registryName(entry);
+    if (!name) throw new ConfigError(`ALLOWED_REGISTRIES: ${JSON.stringify(entry.slice(0, 100))} is not a registry name (e.g. "docker.io", "ghcr.io", "127.0.0.1:5000")`);
+    allowed.add(name);
+  }
+  return allowed;
+}
+
+/**
+ * REGISTRY_CREDENTIALS → Map<registry, {username, password} | {refreshToken}>. It is a secret:
+ * no error quotes any of it except registry names that parsed as registry names.
+ */
+function parseCredentials(text) {
+  const table = new Map();
+  if (!text.trim()) return table;
+  let value;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    // JSON.parse's own message quotes the text: never passed on.
+    throw new ConfigError('REGISTRY_CREDENTIALS is not valid JSON (its text is not shown: it is a secret). Expected {"<registry>": {"username": "…", "password": "…"} | {"refreshToken": "…"}, …}');
+  }
+  if (value === null || typeof value !== "object" || Array.isArray(value)) {
+    throw new ConfigError('REGISTRY_CREDENTIALS must be a JSON object: {"<registry>": {"username": "…", "password": "…"} | {"refreshToken": "…"}, …}');
+  }
+  for (const [key, entry] of Object.entries(value)) {
+    const name = registryName(key);
+    if (!name) throw new ConfigError('REGISTRY_CREDENTIALS: a key is not a registry name (e.g. "docker.io", "ghcr.io", "127.0.0.1:5000"); the key is not shown');
+    if (table.has(name)) throw new ConfigError(`REGISTRY_CREDENTIALS: two entries for ${JSON.stringify(name)}`);
+    table.set(name, credentialOf(name, entry));
+  }
+  return table;
+}
+
+function credentialOf(name, entry) {
+  const shape = `REGISTRY_CREDENTIALS[${JSON.stringify(name)}] must be {"username": "…", "password": "…"} or {"refreshToken": "…"} with non-empty strings and no other keys`;
+  if (entry === null || typeof entry !== "object" || Array.isArray(entry)) throw new ConfigError(shape);
+  const keys = Object.keys(entry).sort().join(",");
+  const filled = (v) => typeof v === "string" && v.length > 0;
+  if (keys === "password,username" && filled(entry.username) && filled(entry.password)) {
+    return { username: entry.username, password: entry.password };
+  }
+  if (keys === "refreshToken" && filled(entry.refreshToken)) return { refreshToken: entry.refreshToken };
+  throw new ConfigError(shape);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Answers
 
 /** GET <registry>/v2/<repository>/tags/list with the token (distribution spec, "Listing Tags"). */
 async function tags(auth, cors) {
