@@ -8,22 +8,24 @@ import { homedir } from "node:os";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 
-/** The issue's target for wasm + one runtime's glue. Not met yet: see the README's size notes. */
+/** The issue's target for wasm + one runtime's glue. Not met yet: see docs/design.md, "Where the bytes go". */
 export const BUDGET_GZIP = 48 * 1024;
 /**
  * What `--ci` enforces: a ceiling just above today's measured size, so any growth fails CI
  * while the gap to BUDGET_GZIP stays visible in every full run. Lower it as cuts land.
- * Raised from 68 to 74 KiB by the credentials issue (per-registry `credentials` in the shell,
- * redirects followed by hand, the scrubbed-cause copy, the skipping JSON reader: +6.7 KiB gzip,
- * itemised in the README's "Where the bytes go").
+ * Raised from 68 to 74 KiB by the credentials issue (+6.7 KiB gzip), to 102 KiB by the
+ * registry calls (+28.7 KiB, of which the async orchestration in the shell is ~16 KiB) and to
+ * 105 KiB by the error class and disposable client every entry shares (+2.4 KiB), all
+ * itemised in docs/design.md, "Where the bytes go". The registry calls' own target is 80 KiB: see
+ * docs/design.md for the plan that gets there.
  */
-export const CEILING_GZIP = 74 * 1024;
+export const CEILING_GZIP = 105 * 1024;
 export const WASM = "registry_token_bg.wasm";
 /** What each runtime loads: its entry plus the wasm-bindgen glue behind it. */
 export const RUNTIMES = {
-  browser: ["index.browser.js", "web.js"],
-  workerd: ["index.workerd.js", "web.js"],
-  node: ["index.node.mjs", "index.node.cjs", "node.cjs"],
+  browser: ["index.browser.js", "common.js", "web.js"],
+  workerd: ["index.workerd.js", "common.js", "web.js"],
+  node: ["index.node.mjs", "index.node.cjs", "common.cjs", "node.cjs"],
 };
 
 export async function measureSize(root) {

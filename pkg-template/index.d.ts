@@ -23,18 +23,51 @@ export type RegistryAuthErrorCode =
   /** `timeoutMs` elapsed. */
   | "TIMEOUT"
   /** The caller's `signal` fired. */
-  | "ABORTED";
+  | "ABORTED"
+  /** 404 from the registry: unknown repository, tag, manifest or blob, or no index entry for the asked platform (the message lists those there are). */
+  | "NOT_FOUND"
+  /** 429 from the registry; `retryAfter` says when to try again. Never retried by the package. */
+  | "RATE_LIMITED"
+  /** The bytes do not hash to the digest asked for or announced. */
+  | "DIGEST_MISMATCH"
+  /** The registry refuses the operation itself: 405, no catalog (Docker Hub, GHCR), deletion disabled. */
+  | "UNSUPPORTED_OPERATION"
+  /** Any other non-2xx answer from the registry (`status` says which). */
+  | "REGISTRY_ERROR"
+  /** Malformed tags/catalog/manifest JSON, a manifest over 4 MiB, a page over 16 MiB, a bad or looping `Link`. */
+  | "BAD_REGISTRY_RESPONSE"
+  /** Browsers: a synchronous parser was called before the module loaded (`await init()` first). */
+  | "NOT_INITIALIZED";
 
-/** What every rejection and throw is: `err instanceof Error && err.name === "RegistryAuthError"`. */
-export interface RegistryAuthError extends Error {
+/** One entry of distribution's error body, `{"errors":[{code, message, detail}]}`, as sent. */
+export interface RegistryErrorEntry {
+  /** e.g. "NAME_UNKNOWN", "MANIFEST_UNKNOWN", "DENIED", "TOOMANYREQUESTS". */
+  code: string;
+  message: string;
+  detail?: unknown;
+}
+
+/**
+ * What every rejection and throw of the package is: `err instanceof RegistryAuthError` (and
+ * `instanceof Error`), the same class whether the package was loaded by `import` or `require`.
+ */
+export class RegistryAuthError extends Error {
+  constructor(message?: string, options?: { cause?: unknown; code?: RegistryAuthErrorCode });
+  /**
+   * True for any object with `name` "RegistryAuthError" and a known `code`: for values that
+   * crossed realms (another copy of the package, an object rebuilt from a worker message).
+   */
+  static is(value: unknown): value is RegistryAuthError;
   name: "RegistryAuthError";
   code: RegistryAuthErrorCode;
   /** The HTTP status that caused the error, when one did. */
   status?: number;
   /** The server's Retry-After header, verbatim, on 429/503 answers. */
   retryAfter?: string;
-  /** The original JavaScript failure (e.g. fetch's TypeError), when there was one. */
+  /** The original JavaScript failure (e.g. fetch's TypeError), when there was one; a scrubbed copy where its text could hold a secret. */
   cause?: unknown;
+  /** The registry's `errors` entries, when its error body had them (secrets removed). */
+  errors?: RegistryErrorEntry[];
 }
 
 /** A secret for one registry: a user name and password (or token), or an OAuth2 refresh token. */
@@ -103,6 +136,111 @@ export interface Authorization {
   refreshToken: string | null;
 }
 
+/** `RegistryClient#fetch` options: `fetch`'s own plus every `GetTokenOptions` key. */
+export interface RegistryRequestInit extends GetTokenOptions {
+  /** Default "GET". The token's actions follow it unless `actions` is given: GET/HEAD → pull; POST/PUT/PATCH → pull,push; DELETE → delete. */
+  method?: string;
+  headers?: HeadersInit;
+  /** Sent again on a re-challenge or a 307/308: give a re-readable body (string, ArrayBuffer, Blob), not a stream. */
+  body?: BodyInit | null;
+}
+
+export interface ListOptions extends GetTokenOptions {
+  /** The `n` asked for per page; default 1000 (registries cap it; the package falls back to 100, then none). */
+  pageSize?: number;
+  /** Stop after this many entries; default: all. */
+  limit?: number;
+}
+
+export interface ManifestOptions extends GetTokenOptions {
+  /** Media types for `Accept`; default: OCI index, OCI manifest, Docker manifest list, Docker manifest v2. */
+  accept?: string[];
+  /** "linux/arm64", "linux/arm/v7", "windows/amd64": pick this platform out of an index. */
+  platform?: string;
+}
+
+/** OCI image-spec `descriptor.md`. */
+export interface Descriptor {
+  digest: string;
+  mediaType: string;
+  size: number;
+}
+
+/** A runnable entry of an index (attestations and signatures left out). */
+export interface Platform extends Descriptor {
+  os: string;
+  architecture: string;
+  variant?: string;
+}
+
+/** OCI image-spec descriptor as it appears inside manifests and indexes. */
+export interface OciDescriptor {
+  mediaType: string;
+  digest: string;
+  size: number;
+  urls?: string[];
+  annotations?: Record<string, string>;
+  artifactType?: string;
+  platform?: { architecture: string; os: string; "os.version"?: string; "os.features"?: string[]; variant?: string; features?: string[] };
+}
+
+/** OCI image index, or Docker's manifest list (the same shape). */
+export interface OciImageIndex {
+  schemaVersion: 2;
+  mediaType?: string;
+  artifactType?: string;
+  manifests: OciDescriptor[];
+  subject?: OciDescriptor;
+  annotations?: Record<string, string>;
+}
+
+/** OCI image manifest, or Docker's manifest v2 schema 2 (the same shape). */
+export interface OciImageManifest {
+  schemaVersion: 2;
+  mediaType?: string;
+  artifactType?: string;
+  config: OciDescriptor;
+  layers: OciDescriptor[];
+  subject?: OciDescriptor;
+  annotations?: Record<string, string>;
+}
+
+/** OCI image-spec `config.md` (what `docker inspect` shows of an image). */
+export interface OciImageConfig {
+  created?: string;
+  author?: string;
+  architecture: string;
+  os: string;
+  variant?: string;
+  config?: {
+    User?: string;
+    ExposedPorts?: Record<string, object>;
+    Env?: string[];
+    Entrypoint?: string[] | null;
+    Cmd?: string[] | null;
+    Volumes?: Record<string, object>;
+    WorkingDir?: string;
+    Labels?: Record<string, string> | null;
+    StopSignal?: string;
+  };
+  rootfs?: { type: string; diff_ids: string[] };
+  history?: { created?: string; author?: string; created_by?: string; comment?: string; empty_layer?: boolean }[];
+}
+
+export interface Manifest extends Descriptor {
+  /** The parsed JSON, as the registry sent it. */
+  manifest: OciImageIndex | OciImageManifest;
+  /** Set when `platform` picked this manifest out of an index: the index's descriptor. */
+  index?: Descriptor;
+  /** For an index or list: its runnable entries, in order. */
+  platforms?: Platform[];
+}
+
+export interface ImageConfig {
+  digest: string;
+  config: OciImageConfig;
+}
+
 export interface ImageReference {
   /** "docker.io", "ghcr.io", "localhost:5000". */
   domain: string;
@@ -155,7 +293,47 @@ export class RegistryClient {
   constructor(defaults?: ClientDefaults);
   getToken(imageRef: string, options?: GetTokenOptions): Promise<string>;
   authorize(imageRef: string, options?: GetTokenOptions): Promise<Authorization>;
+  /**
+   * One authorized request to the image's repository. `path` is relative to
+   * `<registry>/v2/<repository>/` ("tags/list?n=10", "manifests/1.0", "blobs/sha256:…"), an
+   * absolute path ("/v2/_catalog"), or a URL on the registry's own origin. A 401 with a Bearer
+   * challenge is answered once (a token for the scopes asked for, or a fresh one); redirects to
+   * another origin go without `Authorization`. Resolves with the final Response, whatever its
+   * status; rejects only when authorization fails.
+   */
+  fetch(imageRef: string, path: string, init?: RegistryRequestInit): Promise<Response>;
+  /** Every tag, following `Link` pages. */
+  listTags(imageRef: string, options?: ListOptions): Promise<string[]>;
+  /** One array per page, as pages arrive; stops requesting when you stop iterating. */
+  tagPages(imageRef: string, options?: ListOptions): AsyncIterable<string[]>;
+  /** Every repository of a registry ("localhost:5000", "ghcr.io"); UNSUPPORTED_OPERATION where there is no catalog. */
+  catalog(registry: string, options?: ListOptions): Promise<string[]>;
+  getManifest(imageRef: string, options?: ManifestOptions): Promise<Manifest>;
+  /** HEAD (not a pull on Docker Hub); falls back to GET when the registry omits Docker-Content-Digest. */
+  headManifest(imageRef: string, options?: ManifestOptions): Promise<Descriptor>;
+  /** The config blob of the (platform-resolved) manifest, verified and parsed. */
+  getImageConfig(imageRef: string, options?: ManifestOptions): Promise<ImageConfig>;
+  /** A tag is resolved to its digest (HEAD), then `DELETE …/manifests/<digest>` with a `delete` token. */
+  deleteManifest(imageRef: string, options?: GetTokenOptions): Promise<void>;
   /** Forgets tokens, challenges and per-realm facts. */
   clearCache(): void;
   stats(): CacheStats;
+  /**
+   * Frees the wasm memory of this client's caches now; harmless to call twice. Where the runtime
+   * has `FinalizationRegistry` enabled (Node, browsers, Deno, Bun) an unreachable client is
+   * freed anyway; workerd enables it only behind a flag, so keep one client per isolate there.
+   */
+  free(): void;
+  /** `using client = new RegistryClient()`: frees it at the end of the scope. */
+  [Symbol.dispose](): void;
 }
+
+/** The registry calls on the module-wide client (the one `getToken` uses). */
+export function registryFetch(imageRef: string, path: string, init?: RegistryRequestInit): Promise<Response>;
+export function listTags(imageRef: string, options?: ListOptions): Promise<string[]>;
+export function tagPages(imageRef: string, options?: ListOptions): AsyncIterable<string[]>;
+export function catalog(registry: string, options?: ListOptions): Promise<string[]>;
+export function getManifest(imageRef: string, options?: ManifestOptions): Promise<Manifest>;
+export function headManifest(imageRef: string, options?: ManifestOptions): Promise<Descriptor>;
+export function getImageConfig(imageRef: string, options?: ManifestOptions): Promise<ImageConfig>;
+export function deleteManifest(imageRef: string, options?: GetTokenOptions): Promise<void>;

@@ -2,4 +2,19 @@
 // one wasm instance and one module-level token cache (no dual-package hazard).
 import cjs from "./index.node.cjs";
 
-export const { getToken, parseReference, parseChallenges, RegistryClient, init } = cjs;
+export const {
+  getToken,
+  parseReference,
+  parseChallenges,
+  RegistryClient,
+  RegistryAuthError,
+  init,
+  registryFetch,
+  listTags,
+  tagPages,
+  catalog,
+  getManifest,
+  headManifest,
+  getImageConfig,
+  deleteManifest,
+} = cjs;

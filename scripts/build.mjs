@@ -33,6 +33,9 @@ const features = ["bulk-memory", "reference-types", "nontrapping-float-to-int", 
 run(join(root, "node_modules", ".bin", "wasm-opt"), ["-Oz", "--converge", ...features, join(gen, "web", "registry_token_bg.wasm"), "-o", join(out, "registry_token_bg.wasm")]);
 
 copyFileSync(join(gen, "web", "registry_token.js"), join(out, "web.js"));
+// What the entries share (the error class, the disposable client), as ESM for the browser and
+// workerd entries and as CommonJS for the Node entry; written from the one source.
+run(join(root, "node_modules", ".bin", "esbuild"), [join(out, "common.js"), "--format=cjs", "--log-level=warning", `--outfile=${join(out, "common.cjs")}`]);
 // The same declarations for CommonJS consumers: in a "type": "module" package TypeScript reads
 // index.d.ts as ESM, and `require` users (moduleResolution node16/nodenext) need a .d.cts.
 copyFileSync(join(out, "index.d.ts"), join(out, "index.d.cts"));

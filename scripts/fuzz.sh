@@ -11,7 +11,8 @@
 #                                         (libFuzzer is not bit-for-bit deterministic, but two
 #                                         runs here differ by ~1 % in corpus size)
 #
-#   target…   any of: reference challenge token flow (default: all four, one after another)
+#   target…   any of: reference challenge token flow link manifest (default: all six, one after
+#             another)
 #
 # Why two modes: a time-boxed run from a growing corpus explores further each time, which is
 # what finds bugs, but it also makes the gate's verdict depend on luck (a CI run once found a
@@ -28,7 +29,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 # --ci: executions per target (about 15 s each on a 2-core machine) and the libFuzzer seed.
-declare -A RUNS=([reference]=300000 [challenge]=50000 [token]=300000 [flow]=30000)
+declare -A RUNS=([reference]=300000 [challenge]=50000 [token]=300000 [flow]=30000 [link]=150000 [manifest]=90000)
 CI_SEED=20261129
 
 ci=0
@@ -42,7 +43,7 @@ else
   case "$seconds" in '' | *[!0-9]*) echo "usage: scripts/fuzz.sh [seconds-per-target | --ci] [target…]" >&2; exit 2 ;; esac
 fi
 targets=("$@")
-[ ${#targets[@]} -gt 0 ] || targets=(reference challenge token flow)
+[ ${#targets[@]} -gt 0 ] || targets=(reference challenge token flow link manifest)
 
 say() { printf '\033[1m[fuzz]\033[0m %s\n' "$*"; }
 

@@ -133,6 +133,17 @@ impl Credentials {
                 }
             }
         }
+        // As JSON writes them (a server's error detail), and lower-cased (URLs we quote are).
+        for raw in self.password.iter().chain(self.refresh_token.iter()) {
+            let mut json = String::new();
+            crate::json::push_escaped(&mut json, raw);
+            let lower = raw.to_ascii_lowercase();
+            for form in [json, lower] {
+                if form != *raw && !secrets.contains(&form) {
+                    secrets.push(form);
+                }
+            }
+        }
         for s in secrets.iter().filter(|s| s.len() >= 3) {
             out = out.replace(s.as_str(), "[redacted]");
         }

@@ -30,6 +30,19 @@ pub enum Code {
     Timeout,
     /// The caller's `AbortSignal` fired.
     Aborted,
+    /// 404 from the registry: unknown repository, tag, manifest or blob, or no entry of an index
+    /// for the platform asked for.
+    NotFound,
+    /// 429 from the registry; `retry_after` holds its `Retry-After`. Never retried by itself.
+    RateLimited,
+    /// Bytes that do not hash to the digest asked for or announced.
+    DigestMismatch,
+    /// The registry refuses the operation itself: 405, no catalog, deletion disabled.
+    UnsupportedOperation,
+    /// Any other non-2xx answer from the registry.
+    RegistryError,
+    /// Malformed tags, catalog or manifest JSON, a manifest over 4 MiB, a bad or looping `Link`.
+    BadRegistryResponse,
 }
 
 impl Code {
@@ -46,6 +59,12 @@ impl Code {
             Code::InsecureRealm => "INSECURE_REALM",
             Code::Timeout => "TIMEOUT",
             Code::Aborted => "ABORTED",
+            Code::NotFound => "NOT_FOUND",
+            Code::RateLimited => "RATE_LIMITED",
+            Code::DigestMismatch => "DIGEST_MISMATCH",
+            Code::UnsupportedOperation => "UNSUPPORTED_OPERATION",
+            Code::RegistryError => "REGISTRY_ERROR",
+            Code::BadRegistryResponse => "BAD_REGISTRY_RESPONSE",
         }
     }
 }
@@ -59,11 +78,22 @@ pub struct Error {
     pub status: Option<u16>,
     /// The server's `Retry-After`, verbatim, when it sent one (429/503).
     pub retry_after: Option<String>,
+    /// distribution's `{"errors":[{code, message, detail}]}` entries, when the answer had them.
+    pub errors: Vec<ServerError>,
+}
+
+/// One entry of a distribution error body (`docs/spec/api.md` §Errors), as sent: `detail` is
+/// kept as its JSON text, for the shell to hand over parsed.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ServerError {
+    pub code: String,
+    pub message: String,
+    pub detail: Option<String>,
 }
 
 impl Error {
     pub fn new(code: Code, message: impl Into<String>) -> Error {
-        Error { code, message: message.into(), status: None, retry_after: None }
+        Error { code, message: message.into(), status: None, retry_after: None, errors: Vec::new() }
     }
 
     pub fn with_status(mut self, status: u16) -> Error {

@@ -34,7 +34,7 @@ use crate::reference::Reference;
 use crate::scope::{split_list, Scope};
 use crate::server_error;
 use crate::token;
-use crate::url::{encode_pairs, parse_base, resolve_location, resolve_realm, with_query, HttpUrl};
+use crate::url::{encode_pairs, parse_base, resolve_realm, with_query, HttpUrl};
 
 /// Sent as `client_id`, which the OAuth2 grant requires ("should be set to a meaningful value").
 pub const CLIENT_ID: &str = "registry-token";
@@ -50,9 +50,7 @@ pub const CHALLENGE_CACHE_CAPACITY: usize = 256;
 /// never receives one that dies on its way to the registry.
 pub const REFRESH_MARGIN_MS: u64 = 30_000;
 
-/// Redirects one token request may follow, as browsers do (Fetch standard: 20) but tighter; an
-/// 11th is not requested.
-pub const MAX_REDIRECTS: u8 = 10;
+pub use crate::redirect::MAX_REDIRECTS;
 
 /// Everything that outlives a single call. The three maps share one value type so the generic
 /// map code is compiled once into the wasm, not three times.
@@ -96,6 +94,21 @@ impl Client {
         self.get_only.clear();
     }
 
+    /// Drops one cached token: the registry refused it (`invalid_token`), so it must not be
+    /// handed out again however long it claimed to live.
+    pub fn forget(&mut self, cache_key: &str) {
+        self.tokens.remove(cache_key);
+    }
+
+    /// Caches a challenge a resource answered with, as a `/v2/` one would be: a registry that was
+    /// never pinged, or that moved its realm, is then asked the right token server next time.
+    pub fn learn_challenge(&mut self, base: &str, www_authenticate: &str, now: u64) {
+        let Ok(base_url) = parse_base(base) else { return };
+        if let Ok(auth @ Auth::Bearer { .. }) = select_challenge(Some(www_authenticate), &base_url) {
+            self.challenges.insert(base_url.to_string(), Cached::Challenge(auth), now.saturating_add(CHALLENGE_TTL_MS), now);
+        }
+    }
+
     pub fn stats(&self) -> CacheStats {
         CacheStats { tokens: self.tokens.len(), token_capacity: self.tokens.capacity(), challenges: self.challenges.len() }
     }
@@ -124,6 +137,32 @@ struct CachedToken {
     scope: Option<Vec<String>>,
 }
 
+/// The parts of a token's cache key a flow knows before the challenge names the realm.
+#[derive(Clone, Debug)]
+pub struct KeyParts {
+    base: String,
+    scope: String,
+    credentials: String,
+}
+
+impl KeyParts {
+    /// The scopes the token is asked for, one entry each.
+    pub fn scopes(&self) -> Vec<String> {
+        self.scope.split(' ').map(str::to_string).collect()
+    }
+
+    /// The registry base is part of the key: a registry that names another registry's realm and
+    /// service must never be handed the other's cached token.
+    pub fn token_key(&self, realm: &str, service: Option<&str>) -> String {
+        let mut k = realm.to_string();
+        for part in [service.unwrap_or(""), &self.base, &self.scope, &self.credentials] {
+            k.push('\n');
+            k.push_str(part);
+        }
+        k
+    }
+}
+
 /// What the caller wants in the end: `getToken` needs a bearer token, `authorize` takes any
 /// Authorization header (Basic included).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -141,6 +180,12 @@ pub struct Options {
     /// Ask for a refresh token (OAuth2 `access_type=offline`). Off, a username and password go
     /// to the realm by GET + Basic, which every token server accepts in one round trip.
     pub offline: bool,
+    /// More scopes for the same token (`repository:other/repo:pull`, `registry:catalog:*`): a
+    /// resource's `insufficient_scope` challenge names what it needs beside the caller's own.
+    pub scopes: Vec<String>,
+    /// The call is for the registry itself (the catalog), not a repository: `image_ref` is then
+    /// a registry name such as `localhost:5000` or `docker.io`.
+    pub registry_only: bool,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -210,6 +255,8 @@ pub struct Response {
 /// The result of a successful call, as `authorize` returns it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Grant {
+    /// Where the token is cached, so a caller the registry refused can drop exactly it.
+    pub cache_key: Option<String>,
     pub authorization: Option<String>,
     pub token: Option<String>,
     pub expires_at: Option<u64>,
@@ -270,19 +317,29 @@ impl Flow {
     /// Validates everything the caller gave before any request exists, so a bad argument costs
     /// nothing and changes nothing.
     pub fn new(image_ref: &str, options: Options) -> Result<Flow, Error> {
-        let reference = Reference::parse(image_ref)?;
+        let reference = if options.registry_only { registry_reference(image_ref)? } else { Reference::parse(image_ref)? };
         let base = match &options.registry_url {
             Some(url) => parse_base(url)?,
             None => parse_base(&reference.registry_url())?,
         };
-        let scope = Scope::repository(&reference.path, &options.actions)?;
+        let mut scopes = Vec::with_capacity(1 + options.scopes.len());
+        if !options.registry_only {
+            scopes.push(Scope::repository(&reference.path, &options.actions)?);
+        }
+        for s in &options.scopes {
+            scopes.push(Scope::checked(s)?);
+        }
+        if scopes.is_empty() {
+            return Err(Error::new(Code::InvalidReference, "no scope to ask a token for"));
+        }
+        let scope_text = crate::scope::merge(&scopes).iter().map(Scope::to_string).collect::<Vec<_>>().join(" ");
         options.credentials.validate()?;
         Ok(Flow {
             base_text: base.to_string(),
-            scope_text: scope.to_string(),
+            scope_text,
             credentials_id: options.credentials.cache_id(),
             base,
-            repository: reference.path,
+            repository: if options.registry_only { String::new() } else { reference.path },
             credentials: options.credentials,
             mode: options.mode,
             offline: options.offline,
@@ -409,51 +466,26 @@ impl Flow {
             return None;
         }
         let opaque = r.status == 0;
-        if !opaque && !matches!(r.status, 301 | 302 | 303 | 307 | 308) {
+        if !opaque && !crate::redirect::is_redirect(r.status) {
             return None;
-        }
-        if hops >= MAX_REDIRECTS {
-            return Some(Err(Error::new(
-                Code::Network,
-                format!("the token server redirected more than {MAX_REDIRECTS} times; the next hop was not requested"),
-            )));
         }
         let mut next = sent;
         if opaque {
+            if hops >= MAX_REDIRECTS {
+                return Some(Err(Error::new(Code::Network, "the token server redirected too often")));
+            }
             // A browser answers `redirect: "manual"` with an opaque response that hides the
             // Location. Its fetch follows redirects itself and, by the Fetch standard (HTTP-redirect
             // fetch, step 13), removes `Authorization` on a cross-origin hop.
             next.redirect = Redirect::Follow;
             return Some(Ok(next));
         }
-        let current = match HttpUrl::parse(&next.url) {
-            Ok(u) => u,
-            Err(why) => return Some(Err(Error::new(Code::TokenEndpoint, format!("internal: the token request URL is unusable: {why}")))),
-        };
-        let Some(location) = r.location.as_deref() else {
-            return Some(Err(Error::new(
-                Code::TokenEndpoint,
-                format!("the token server at {} answered {} without a Location", shown(&current.origin()), r.status),
-            )
-            .with_status(r.status)));
-        };
-        let target = match resolve_location(location, &current) {
+        let target = match crate::redirect::next(&next.url, r.status, r.location.as_deref(), hops, "the token server", Code::TokenEndpoint)
+        {
             Ok(t) => t,
-            Err(why) => {
-                return Some(Err(Error::new(
-                    Code::TokenEndpoint,
-                    format!("the token server at {} redirected to an unusable URL: {why}", shown(&current.origin())),
-                )
-                .with_status(r.status)))
-            }
+            Err(e) => return Some(Err(e)),
         };
-        if current.is_https() && !target.is_https() {
-            return Some(Err(Error::new(
-                Code::InsecureRealm,
-                format!("the token server at {} redirected from https to plain http; nothing was sent there", shown(&current.origin())),
-            )));
-        }
-        if target.origin() != current.origin() {
+        if HttpUrl::parse(&next.url).is_ok_and(|current| current.origin() != target.origin()) {
             next.headers.retain(|(name, _)| *name != "authorization");
         }
         next.url = target.text();
@@ -561,7 +593,10 @@ impl Flow {
                 if let Some(s) = svc {
                     pairs.push(("service", s));
                 }
-                pairs.push(("scope", &scope));
+                // token.md: "should be specified multiple times if there is more than one".
+                for one in scope.split(' ') {
+                    pairs.push(("scope", one));
+                }
                 let mut headers = Vec::new();
                 let mut redirect = Redirect::Follow;
                 if let Some(basic) = self.credentials.basic_header() {
@@ -713,18 +748,31 @@ impl Flow {
         e
     }
 
-    /// The registry base is part of the key: a registry that names another registry's realm and
-    /// service must never be handed the other's cached token.
     fn token_key(&self, realm: &HttpUrl, service: Option<&str>) -> String {
-        let mut k = realm.text();
-        for part in [service.unwrap_or(""), &self.base_text, &self.scope_text, &self.credentials_id] {
-            k.push('\n');
-            k.push_str(part);
-        }
-        k
+        self.key_parts().token_key(&realm.text(), service)
+    }
+
+    /// What a token's cache key is made of besides the realm and service, for a caller that must
+    /// later drop the token a registry refused.
+    pub fn key_parts(&self) -> KeyParts {
+        KeyParts { base: self.base_text.clone(), scope: self.scope_text.clone(), credentials: self.credentials_id.clone() }
+    }
+
+    /// The caller's secrets, for scrubbing text that did not pass through the flow.
+    pub fn credentials(&self) -> &Credentials {
+        &self.credentials
+    }
+
+    pub fn base(&self) -> &HttpUrl {
+        &self.base
+    }
+
+    pub fn repository(&self) -> &str {
+        &self.repository
     }
 
     fn bearer_grant(&self, t: CachedToken, realm: &HttpUrl, service: Option<String>) -> Grant {
+        let key = self.token_key(realm, service.as_deref());
         let mut g = self.grant(
             Some(format!("Bearer {}", t.token)),
             Some(t.token),
@@ -736,6 +784,7 @@ impl Flow {
         if let Some(scope) = t.scope {
             g.scope = scope;
         }
+        g.cache_key = Some(key);
         g
     }
 
@@ -749,10 +798,11 @@ impl Flow {
         service: Option<String>,
     ) -> Grant {
         Grant {
+            cache_key: None,
             authorization,
             token,
             expires_at,
-            scope: vec![self.scope_text.clone()],
+            scope: self.scope_text.split(' ').map(str::to_string).collect(),
             realm,
             service,
             registry: self.base_text.clone(),
@@ -760,6 +810,29 @@ impl Flow {
             refresh_token,
         }
     }
+}
+
+/// A registry name (`localhost:5000`, `ghcr.io`, `docker.io`) as a reference to its catalog: the
+/// reference grammar decides what a domain is, so `catalog("foo")` is refused, not sent to
+/// Docker Hub as if `foo` were a repository.
+fn registry_reference(name: &str) -> Result<Reference, Error> {
+    let bad = || {
+        Error::new(
+            Code::InvalidReference,
+            format!(
+                "\"{}\" is not a registry name such as \"ghcr.io\", \"docker.io\" or \"localhost:5000\"",
+                crate::error::clip(name, 100)
+            ),
+        )
+    };
+    if name.contains(['/', '@']) || name.trim() != name || name.is_empty() {
+        return Err(bad());
+    }
+    let reference = Reference::parse(&[name, "/x"].concat()).map_err(|_| bad())?;
+    if crate::credentials::registry_key(&reference.domain) != crate::credentials::registry_key(name) {
+        return Err(bad());
+    }
+    Ok(reference)
 }
 
 /// A realm's origin or path as the server sent it, clipped: a hostile realm of a megabyte must

@@ -98,9 +98,64 @@ impl<'a> Raw<'a> {
         is_string && rest == Some("")
     }
 
+    /// The value as JSON again, its strings written with the fewest escapes (only `"`, `\` and
+    /// control characters): text a redactor can search, where `\u0068unter2` would hide
+    /// `hunter2`. Whitespace between tokens is dropped.
+    pub fn normalized(self) -> String {
+        let mut out = String::with_capacity(self.0.len());
+        self.write_normalized(&mut out, 0);
+        out
+    }
+
+    fn write_normalized(self, out: &mut String, depth: usize) {
+        if self.0.starts_with('"') {
+            out.push('"');
+            let _ = Cursor { text: self.0, pos: 0 }.string(|piece| push_escaped(out, piece));
+            out.push('"');
+        } else if self.is_object() && depth < MAX_DEPTH {
+            out.push('{');
+            for (i, (k, v)) in self.members().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                k.write_normalized(out, depth + 1);
+                out.push(':');
+                v.write_normalized(out, depth + 1);
+            }
+            out.push('}');
+        } else if self.is_array() && depth < MAX_DEPTH {
+            out.push('[');
+            for (i, v) in self.items().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                v.write_normalized(out, depth + 1);
+            }
+            out.push(']');
+        } else {
+            out.push_str(self.0);
+        }
+    }
+
     /// A number's text as sent (`-1.5e3`), for [`number_as_u64`]; None for other values.
     pub fn as_number(self) -> Option<&'a str> {
         self.0.starts_with(|c: char| c == '-' || c.is_ascii_digit()).then_some(self.0)
+    }
+}
+
+/// A string's characters as JSON writes them with the fewest escapes.
+pub fn push_escaped(out: &mut String, s: &str) {
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            c if (c as u32) < 0x20 => {
+                out.push_str("\\u00");
+                out.push(char::from(b"0123456789abcdef".get((c as usize) >> 4).copied().unwrap_or(b'0')));
+                out.push(char::from(b"0123456789abcdef".get((c as usize) & 15).copied().unwrap_or(b'0')));
+            }
+            c => out.push(c),
+        }
     }
 }
 

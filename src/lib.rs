@@ -20,10 +20,15 @@
 pub mod cache;
 pub mod challenge;
 pub mod credentials;
+pub mod digest;
 pub mod error;
 pub mod flow;
 pub mod json;
+pub mod link;
+pub mod manifest;
+pub mod redirect;
 pub mod reference;
+pub mod resource;
 pub mod scope;
 pub mod server_error;
 pub mod token;

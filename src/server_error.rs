@@ -5,6 +5,7 @@
 //! - OAuth2 (RFC 6749 §5.2): `{"error":"invalid_grant","error_description":"…"}`
 //! - ECR, CDNs and proxies: plain text or HTML.
 
+use crate::error::ServerError;
 use crate::json::{self, Raw};
 
 /// Longest piece of server text we quote: enough for any real message, and a hostile server
@@ -58,6 +59,32 @@ fn from_json(value: Raw) -> Option<String> {
         });
     }
     string(message)
+}
+
+/// How many entries of an `errors` array an error carries, and how long a `detail` may be (its
+/// JSON text) before it is dropped: enough for distribution's few entries of a few hundred bytes.
+const MAX_ENTRIES: usize = 16;
+const MAX_DETAIL: usize = 4096;
+
+/// distribution's `errors` entries as sent (`code`, `message`, `detail` as JSON text), for the
+/// error's `errors` property; `redact` is applied to every text before it is kept.
+pub fn entries(body: &[u8], redact: &dyn Fn(&str) -> String) -> Vec<ServerError> {
+    let Some(root) = json::read(body) else { return Vec::new() };
+    let Some(errors) = root.get("errors") else { return Vec::new() };
+    errors
+        .items()
+        .take(MAX_ENTRIES)
+        .map(|e| {
+            let [code, message, detail] = e.fields(["code", "message", "detail"]);
+            // Secrets out first, then clipped: a clip first could cut a secret past recognition.
+            let text = |v: Option<Raw>| crate::error::clip(&redact(&v.and_then(Raw::as_string).unwrap_or_default()), MAX_QUOTE);
+            // `detail` as JSON with its escapes undone (`\u0068…` would hide a secret), then
+            // redacted as text; dropped if that is no longer JSON (a secret across a quote).
+            let detail =
+                detail.filter(|d| d.text().len() <= MAX_DETAIL).map(|d| redact(&d.normalized())).filter(|d| json::is_valid(d.as_bytes()));
+            ServerError { code: text(code), message: text(message), detail }
+        })
+        .collect()
 }
 
 /// The printable text of a non-JSON body (unclipped), or None for binary or empty bodies:

@@ -8,7 +8,15 @@ use registry_token::Code;
 const HUB_CHALLENGE: &str = r#"Bearer realm="https://auth.docker.io/token",service="registry.docker.io""#;
 
 fn opts(mode: Mode) -> Options {
-    Options { actions: Vec::new(), credentials: Credentials::default(), registry_url: None, mode, offline: false }
+    Options {
+        actions: Vec::new(),
+        credentials: Credentials::default(),
+        registry_url: None,
+        mode,
+        offline: false,
+        scopes: Vec::new(),
+        registry_only: false,
+    }
 }
 
 fn with_password(mode: Mode, password: &str) -> Options {

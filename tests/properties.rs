@@ -128,8 +128,11 @@ proptest! {
         let again = Reference::parse(&full);
         prop_assert_eq!(again.as_ref(), Ok(&r), "Display {:?}", full);
         let familiar = r.familiar();
-        let again = Reference::parse(&familiar);
-        prop_assert_eq!(again.as_ref(), Ok(&r), "familiar {:?}", familiar);
+        // distribution's FamiliarName: docker.io/library/<64 hex> is the bare hex (an image ID).
+        if !(r.domain == "docker.io" && r.path.strip_prefix("library/").is_some_and(|p| p.len() == 64 && p.bytes().all(|b| b.is_ascii_hexdigit()))) {
+            let again = Reference::parse(&familiar);
+            prop_assert_eq!(again.as_ref(), Ok(&r), "familiar {:?}", familiar);
+        }
         prop_assert_eq!(Reference::parse(&full).map(|r| r.to_string()), Ok(full.clone()));
     }
 
@@ -139,8 +142,10 @@ proptest! {
         if let Ok(r) = Reference::parse(&input) {
             let full = Reference::parse(&r.to_string());
             prop_assert_eq!(full.as_ref(), Ok(&r), "{:?}", input);
-            let familiar = Reference::parse(&r.familiar());
-            prop_assert_eq!(familiar.as_ref(), Ok(&r), "{:?}", input);
+            if !(r.domain == "docker.io" && r.path.strip_prefix("library/").is_some_and(|p| p.len() == 64 && p.bytes().all(|b| b.is_ascii_hexdigit()))) {
+                let familiar = Reference::parse(&r.familiar());
+                prop_assert_eq!(familiar.as_ref(), Ok(&r), "{:?}", input);
+            }
         }
     }
 }

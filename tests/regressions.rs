@@ -22,6 +22,8 @@ fn with_password(password: &str) -> Options {
         registry_url: None,
         mode: Mode::Token,
         offline: false,
+        scopes: Vec::new(),
+        registry_only: false,
     }
 }
 

@@ -29,6 +29,30 @@ extern "C" {
     #[wasm_bindgen(method, catch, structural, js_name = arrayBuffer)]
     pub fn array_buffer(this: &FetchResponse) -> Result<Promise, JsValue>;
 
+    /// The global `Headers`, to merge a caller's `HeadersInit` (object, array or Headers) with ours.
+    #[wasm_bindgen(js_name = Headers)]
+    pub type HeadersObject;
+    #[wasm_bindgen(constructor, catch, js_class = "Headers")]
+    pub fn new(init: &JsValue) -> Result<HeadersObject, JsValue>;
+    #[wasm_bindgen(method, catch, structural)]
+    pub fn set(this: &HeadersObject, name: &str, value: &str) -> Result<(), JsValue>;
+    #[wasm_bindgen(method, catch, structural)]
+    pub fn has(this: &HeadersObject, name: &str) -> Result<bool, JsValue>;
+    #[wasm_bindgen(method, catch, structural, js_name = delete)]
+    pub fn remove(this: &HeadersObject, name: &str) -> Result<(), JsValue>;
+
+    #[wasm_bindgen(js_name = TextDecoder)]
+    pub type TextDecoder;
+    #[wasm_bindgen(constructor, catch, js_class = "TextDecoder")]
+    pub fn new() -> Result<TextDecoder, JsValue>;
+    #[wasm_bindgen(method, catch, structural)]
+    pub fn decode(this: &TextDecoder, bytes: &js_sys::Uint8Array) -> Result<String, JsValue>;
+
+    /// WebCrypto's digest, for sha384/sha512 digests (the core hashes sha256 itself). Absent
+    /// where the runtime has no `crypto.subtle` (a browser page over plain http): then it throws.
+    #[wasm_bindgen(catch, js_namespace = ["crypto", "subtle"], js_name = digest)]
+    pub fn subtle_digest(algorithm: &str, data: &js_sys::Uint8Array) -> Result<Promise, JsValue>;
+
     pub type HeadersLike;
     #[wasm_bindgen(method, catch, structural)]
     pub fn get(this: &HeadersLike, name: &str) -> Result<JsValue, JsValue>;

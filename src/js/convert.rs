@@ -105,10 +105,28 @@ fn opt_str(v: Option<&str>) -> JsValue {
     v.map_or(JsValue::NULL, JsValue::from_str)
 }
 
-/// A RegistryAuthError: a real `Error` (so `instanceof Error` holds and stacks work) with
-/// `name`, `code`, `status`, `retryAfter` and the original JS failure as `cause`.
+thread_local! {
+    /// The entry's `RegistryAuthError` class (set once at load by [`set_error_class`]), so
+    /// `err instanceof RegistryAuthError` holds for everything this instance rejects with. Per
+    /// wasm instance, not global: two copies of the package in one realm keep their own classes.
+    static ERROR_CLASS: std::cell::RefCell<Option<Function>> = const { std::cell::RefCell::new(None) };
+}
+
+/// Called by each entry right after the module loads, with the class it exports.
+#[wasm_bindgen::prelude::wasm_bindgen(js_name = __setErrorClass)]
+pub fn set_error_class(class: Function) {
+    ERROR_CLASS.with(|c| *c.borrow_mut() = Some(class));
+}
+
+/// A RegistryAuthError: an instance of the entry's class (a subclass of `Error`, so
+/// `instanceof Error` holds and stacks work) with `name`, `code`, `status`, `retryAfter`,
+/// `errors` and the original JS failure as `cause`.
 pub fn error_to_js(e: &Error, cause: Option<&JsValue>) -> JsValue {
-    let v: JsValue = js_sys::Error::new(&e.message).into();
+    let message = JsValue::from_str(&e.message);
+    // Cloned out first: no borrow is held while JavaScript runs.
+    let class = ERROR_CLASS.with(|c| c.borrow().clone());
+    let constructed = class.and_then(|class| Reflect::construct(&class, &Array::of1(&message)).ok());
+    let v: JsValue = constructed.unwrap_or_else(|| js_sys::Error::new(&e.message).into());
     set(&v, "name", &name("RegistryAuthError"));
     set(&v, "code", &name(e.code.as_str()));
     if let Some(status) = e.status {
@@ -119,6 +137,20 @@ pub fn error_to_js(e: &Error, cause: Option<&JsValue>) -> JsValue {
     }
     if let Some(c) = cause {
         set(&v, "cause", c);
+    }
+    if !e.errors.is_empty() {
+        let list = Array::new();
+        for entry in &e.errors {
+            let o: JsValue = Object::new().into();
+            set(&o, "code", &JsValue::from_str(&entry.code));
+            set(&o, "message", &JsValue::from_str(&entry.message));
+            // `detail` as sent: any JSON value.
+            let detail =
+                entry.detail.as_deref().map_or(JsValue::UNDEFINED, |d| js_sys::JSON::parse(d).unwrap_or_else(|_| JsValue::from_str(d)));
+            set(&o, "detail", &detail);
+            list.push(&o);
+        }
+        set(&v, "errors", &list);
     }
     v
 }

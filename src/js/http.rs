@@ -66,6 +66,15 @@ pub async fn send(req: &Request, fetch: Option<&Function>, signal: &JsValue) -> 
 }
 
 async fn read_body(res: &FetchResponse, out: &mut Response) -> Result<(), JsValue> {
+    let (bytes, truncated) = read_capped(res, MAX_BODY).await?;
+    out.body = bytes.to_vec();
+    out.body_truncated = truncated;
+    Ok(())
+}
+
+/// The body as one buffer in JavaScript, at most `cap` bytes; `true` when the server sent more
+/// (the rest is not read: the stream is cancelled).
+pub async fn read_capped(res: &FetchResponse, cap: usize) -> Result<(Uint8Array, bool), JsValue> {
     let body = res.body();
     let has_reader = body.is_object() && Reflect::get(&body, &name("getReader")).is_ok_and(|f| f.is_function());
     if !has_reader {
@@ -73,13 +82,12 @@ async fn read_body(res: &FetchResponse, out: &mut Response) -> Result<(), JsValu
         let buf = JsFuture::from(res.array_buffer()?).await?;
         let bytes = Uint8Array::new(&buf);
         let len = bytes.length() as usize;
-        out.body_truncated = len > MAX_BODY;
-        out.body = bytes.subarray(0, len.min(MAX_BODY) as u32).to_vec();
-        return Ok(());
+        return Ok((bytes.subarray(0, len.min(cap) as u32), len > cap));
     }
     let reader = body.unchecked_into::<BodyStream>().get_reader()?;
     let chunks = Array::new();
     let mut total = 0usize;
+    let mut truncated = false;
     loop {
         let chunk = JsFuture::from(reader.read()?).await?;
         let done = Reflect::get(&chunk, &name("done")).map(|d| d.is_truthy()).unwrap_or(true);
@@ -90,12 +98,12 @@ async fn read_body(res: &FetchResponse, out: &mut Response) -> Result<(), JsValu
         let Some(bytes) = value.dyn_ref::<Uint8Array>() else {
             return Err(js_sys::TypeError::new("the response body stream yielded something other than bytes").into());
         };
-        let room = MAX_BODY.saturating_sub(total);
+        let room = cap.saturating_sub(total);
         let len = bytes.length() as usize;
         if len > room {
             chunks.push(&bytes.subarray(0, room as u32));
             total += room;
-            out.body_truncated = true;
+            truncated = true;
             if let Ok(p) = reader.cancel() {
                 ignore_rejection(&p);
             }
@@ -104,14 +112,14 @@ async fn read_body(res: &FetchResponse, out: &mut Response) -> Result<(), JsValu
         chunks.push(bytes);
         total += len;
     }
-    out.body = join(&chunks, total);
-    Ok(())
+    Ok((join(&chunks, total), truncated))
 }
 
-/// The chunks as one buffer in wasm, allocated once at its final size.
-fn join(chunks: &Array, total: usize) -> Vec<u8> {
+/// The chunks as one buffer, allocated once at its final size; it enters wasm (if it does) in
+/// one copy of exactly that size.
+fn join(chunks: &Array, total: usize) -> Uint8Array {
     if chunks.length() == 1 {
-        return chunks.get(0).unchecked_into::<Uint8Array>().to_vec();
+        return chunks.get(0).unchecked_into::<Uint8Array>();
     }
     let all = Uint8Array::new_with_length(total as u32);
     let mut at = 0u32;
@@ -120,11 +128,11 @@ fn join(chunks: &Array, total: usize) -> Vec<u8> {
         all.set(&bytes, at);
         at += bytes.length();
     }
-    all.to_vec()
+    all
 }
 
 /// Frees the connection (undici keeps a socket busy until the body is consumed or cancelled).
-fn discard_body(res: &FetchResponse) {
+pub fn discard_body(res: &FetchResponse) {
     let body = res.body();
     if body.is_object() && Reflect::get(&body, &name("cancel")).is_ok_and(|f| f.is_function()) {
         if let Ok(p) = body.unchecked_into::<BodyStream>().cancel() {

@@ -8,6 +8,7 @@ mod cancel;
 mod convert;
 mod credentials;
 mod http;
+mod registry;
 #[cfg(test)]
 mod tests;
 
@@ -97,6 +98,15 @@ fn now_ms(clock: Option<&Function>) -> u64 {
     }
 }
 
+/// What a registry call asks a token for beyond the caller's options: the actions its method
+/// needs when the call names none, more scopes (a resource's challenge), or the registry itself.
+#[derive(Clone, Default)]
+struct Extra {
+    actions: Option<Vec<String>>,
+    scopes: Vec<String>,
+    registry_only: bool,
+}
+
 /// What one call resolved from its arguments.
 struct Call {
     flow: Flow,
@@ -122,16 +132,31 @@ impl Inner {
     /// `password` / `refreshToken`, else from the `credentials` entry of the image's own
     /// registry; when that entry comes from an asynchronous function, its promise is returned
     /// beside the call for [`call`] to await.
-    fn prepare(&self, image_ref: &JsValue, options: &JsValue, mode: Mode) -> Result<(Call, Option<Promise>), JsValue> {
+    fn prepare(&self, image_ref: &JsValue, options: &JsValue, mode: Mode, extra: &Extra) -> Result<(Call, Option<Promise>), JsValue> {
         OptionReader::check_object(options, "options")?;
-        let image_ref = image_ref.as_string().ok_or_else(|| invalid("the image reference must be a string".to_string()))?;
+        let what = if extra.registry_only { "the registry" } else { "the image reference" };
+        let image_ref = image_ref.as_string().ok_or_else(|| invalid(format!("{what} must be a string")))?;
         let o = OptionReader { call: options, defaults: &self.defaults };
+        let actions = match &extra.actions {
+            // A registry call: the method decides unless the call itself names actions.
+            Some(default) => {
+                let own = OptionReader { call: options, defaults: &JsValue::UNDEFINED }.strings("actions")?;
+                if own.is_empty() {
+                    default.clone()
+                } else {
+                    own
+                }
+            }
+            None => o.strings("actions")?,
+        };
         let opts = Options {
-            actions: o.strings("actions")?,
+            actions,
             credentials: Credentials::default(),
             registry_url: o.string("registryUrl")?,
             mode,
             offline: o.boolean("offline")?,
+            scopes: extra.scopes.clone(),
+            registry_only: extra.registry_only,
         };
         let mut flow = Flow::new(&image_ref, opts).map_err(|e| error_to_js(&e, None))?;
         let direct =
@@ -161,7 +186,11 @@ impl Inner {
 
 /// Starts or joins the work for one call and returns the caller's promise.
 fn call(inner: &Rc<Inner>, image_ref: JsValue, options: JsValue, mode: Mode) -> Promise {
-    let (mut c, pending) = match inner.prepare(&image_ref, &options, mode) {
+    call_with(inner, image_ref, options, mode, &Extra::default())
+}
+
+fn call_with(inner: &Rc<Inner>, image_ref: JsValue, options: JsValue, mode: Mode, extra: &Extra) -> Promise {
+    let (mut c, pending) = match inner.prepare(&image_ref, &options, mode, extra) {
         Ok(c) => c,
         Err(e) => return Promise::reject(&e),
     };
@@ -175,21 +204,27 @@ fn call(inner: &Rc<Inner>, image_ref: JsValue, options: JsValue, mode: Mode) -> 
     // timeout and signal), then go on exactly as a synchronous answer would.
     let inner = inner.clone();
     future_to_promise(async move {
-        let cancel = Cancel::new(c.signal.as_ref(), c.timeout_ms);
-        let answer = JsFuture::from(Promise::race(&Array::of2(&pending, &cancel.promise))).await;
-        let gave_up = cancel.fired.get();
-        drop(cancel);
-        let value = match answer {
-            Ok(v) => v,
-            Err(e) if gave_up => return Err(e),
-            Err(e) => return Err(credentials::function_failed(c.flow.registry(), &e)),
-        };
-        if let Some(found) = credentials::from_js(&value, c.flow.registry())? {
-            c.flow.set_credentials(found).map_err(|e| error_to_js(&e, None))?;
-            c.key = c.flow.flight_key();
-        }
+        resolve_pending(&mut c, pending).await?;
         JsFuture::from(join_or_start(&inner, c, mode)).await
     })
+}
+
+/// Waits for a credentials function's promise and binds what it gave to the call.
+async fn resolve_pending(c: &mut Call, pending: Promise) -> Result<(), JsValue> {
+    let cancel = Cancel::new(c.signal.as_ref(), c.timeout_ms);
+    let answer = JsFuture::from(Promise::race(&Array::of2(&pending, &cancel.promise))).await;
+    let gave_up = cancel.fired.get();
+    drop(cancel);
+    let value = match answer {
+        Ok(v) => v,
+        Err(e) if gave_up => return Err(e),
+        Err(e) => return Err(credentials::function_failed(c.flow.registry(), &e)),
+    };
+    if let Some(found) = credentials::from_js(&value, c.flow.registry())? {
+        c.flow.set_credentials(found).map_err(|e| error_to_js(&e, None))?;
+        c.key = c.flow.flight_key();
+    }
+    Ok(())
 }
 
 fn join_or_start(inner: &Rc<Inner>, mut c: Call, mode: Mode) -> Promise {

@@ -5,8 +5,10 @@
 //   const h = await startHostile();
 //   h.token = (req, res, ctx) => { … };   // the token endpoint (default: a good JSON token)
 //   h.ping = (req, res, ctx) => { … };    // GET /v2/ (default: 401 Bearer realm=<h.url>/token)
-//   h.log                                // [{ method, path, authorization, body }], secrets kept
-//                                        // only as "present" flags
+//   h.resource = (req, res, ctx) => { … };// every other path: tags, catalog, manifests, blobs
+//                                        // (default: distribution's 404 body)
+//   h.log                                // [{ method, path, url, authorization, body }]
+//   h.resources()                        // the log without /v2/ and /token requests
 //   await h.close()                      // ends every socket and timer it started
 import { createServer } from "node:http";
 
@@ -41,6 +43,7 @@ export async function startHostile() {
     host: "",
     ping: null,
     token: null,
+    resource: null,
     /** Bytes written by the last streaming handler, and whether its client went away. */
     stream: { written: 0, clientGone: false },
     /** A timer that ends when the server closes. */
@@ -57,8 +60,13 @@ export async function startHostile() {
     good() {
       h.ping = challenge(`Bearer realm="${h.url}${TOKEN_PATH}",service="hostile"`);
       h.token = (_req, res) => json({ token: `good-token-${++serial}`, expires_in: 300 })(_req, res);
+      h.resource = notFound;
       log.length = 0;
       return h;
+    },
+    /** Requests to anything but the ping and the token endpoint. */
+    resources() {
+      return log.filter((e) => e.path !== "/v2/" && e.path !== TOKEN_PATH);
     },
     /**
      * Writes `chunk` until `limit` bytes (Infinity: forever) or until the client goes away,
@@ -103,12 +111,7 @@ export async function startHostile() {
       const path = new URL(req.url, "http://x").pathname;
       log.push({ method: req.method, path, url: req.url, authorization: req.headers.authorization ?? null, body });
       res.on("error", () => {});
-      const handler = path === "/v2/" ? h.ping : path === TOKEN_PATH ? h.token : null;
-      if (!handler) {
-        res.writeHead(404, { "Content-Type": "application/json" });
-        res.end('{"errors":[{"code":"NOT_FOUND","message":"404 page not found"}]}');
-        return;
-      }
+      const handler = path === "/v2/" ? h.ping : path === TOKEN_PATH ? h.token : h.resource ?? notFound;
       Promise.resolve(handler(req, res, h)).catch(() => req.socket.destroy());
     });
   });
@@ -123,6 +126,12 @@ export async function startHostile() {
   h.url = `http://127.0.0.1:${port}`;
   h.host = `127.0.0.1:${port}`;
   return h.good();
+}
+
+/** What a path no handler claims gets: distribution's 404. */
+function notFound(_req, res) {
+  res.writeHead(404, { "Content-Type": "application/json" });
+  res.end('{"errors":[{"code":"NOT_FOUND","message":"404 page not found"}]}');
 }
 
 /** Raw bytes straight onto the socket, bypassing the HTTP serializer. */

@@ -11,7 +11,7 @@ import { fileURLToPath } from "node:url";
 
 import { startDistribution } from "../fixtures/distribution.mjs";
 import { chromiumUnavailable, launchBrowser, screenshot, startStaticServer, waitForResult } from "../js/support/browser.mjs";
-import { startEmulator } from "../js/support/emulator.mjs";
+import { makeImage, startEmulator } from "../js/support/emulator.mjs";
 import { installPackedPackage, root } from "../js/support/package.mjs";
 
 const APP = fileURLToPath(new URL("./apps/page/", import.meta.url));
@@ -176,6 +176,27 @@ describe("Chromium", { skip: skip ?? false }, () => {
     });
   });
 
+  describe("registry calls in the browser", () => {
+    it("listTags and getImageConfig; the blob redirect to another origin carries no Authorization (Fetch standard)", async () => {
+      const image = makeImage({ name: "browser", created: "2024-05-06T07:08:09Z" });
+      const reg = await startEmulator({ cors: true, repos: { "team/app": { manifests: { "1.0": image } } }, resources: { blobRedirect: { status: 307 } } });
+      try {
+        const { results, logs } = await visit("registry-calls", "/plain/plain.html", { ref: `${reg.host}/team/app:1.0`, calls: "1" }, ["#registry"]);
+        const r = results[0];
+        assert.equal(r.state, "ok", `${r.text}\n${logs.join("\n")}`);
+        const out = JSON.parse(r.text);
+        assert.deepEqual(out.tags, ["1.0"]);
+        assert.equal(out.created, "2024-05-06T07:08:09Z");
+        assert.match(out.digest, /^sha256:[0-9a-f]{64}$/);
+        const storage = reg.log.filter((e) => e.kind === "storage" && e.method === "GET");
+        assert.ok(storage.length >= 1, "the config blob came from the storage origin");
+        assert.deepEqual(reg.violations, [], "no request reached the storage origin with Authorization");
+      } finally {
+        await reg.close();
+      }
+    });
+  });
+
   describe("CORS diagnosis: a registry not set up for browsers", () => {
     it("no Access-Control-Allow-Origin: fetch rejects → NETWORK, saying what to configure", async () => {
       const bare = await startEmulator({ preset: "ghcr", cors: false });
@@ -184,6 +205,8 @@ describe("Chromium", { skip: skip ?? false }, () => {
         const r = results[0];
         assert.equal(r.state, "error");
         assert.deepEqual([r.name, r.code, r.isError], ["RegistryAuthError", "NETWORK", "true"]);
+        assert.equal(r.registryAuthError, "true", "the rejection is an instance of the exported RegistryAuthError");
+        assert.equal(r.preInit, "true:NOT_INITIALIZED", "a parser called before init() throws NOT_INITIALIZED");
         assert.ok(r.text.includes(`${bare.url}/v2/`), r.text);
         for (const hint of ["Access-Control-Allow-Origin", "OPTIONS", "Authorization", "registryUrl"]) {
           assert.ok(r.text.includes(hint), `message names ${hint}: ${r.text}`);

@@ -36,7 +36,7 @@ describe(`Node ${process.version}, packed tarball installed by name`, () => {
   it("package.json: exports conditions in the documented order, the .wasm subpath; no top-level await in any entry", async () => {
     const dir = join(consumer, "node_modules", "registry-token");
     const manifest = JSON.parse(readFileSync(join(dir, "package.json"), "utf8"));
-    assert.deepEqual(Object.keys(manifest.exports["."]), ["types", "workerd", "node", "browser", "default"]);
+    assert.deepEqual(Object.keys(manifest.exports["."]), ["types", "workerd", "edge-light", "node", "browser", "default"]);
     assert.deepEqual(Object.keys(manifest.exports["."].node), ["import", "require"]);
     assert.equal(manifest.exports["./registry_token_bg.wasm"], "./registry_token_bg.wasm");
     assert.equal(manifest.exports["./package.json"], "./package.json");

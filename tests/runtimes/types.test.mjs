@@ -33,6 +33,36 @@ const USE = `
     console.log(token, header, expires, ref.familiar, scheme, inFlight);
   }
   void main();
+
+  const bound = new RegistryClient({ credentials: { "ghcr.io": { username: "u", password: "p" }, "docker.io": { refreshToken: "r" } } });
+  const viaFunction = new RegistryClient({ credentials: async (registry: string) => (registry === "ghcr.io" ? { username: "u", password: "p" } : null), offline: true });
+  async function registryCalls(): Promise<void> {
+    const res: Response = await bound.fetch("ghcr.io/o/a", "tags/list?n=10", { method: "GET", headers: { Accept: "application/json" } });
+    const tags: string[] = await bound.listTags("ghcr.io/o/a", { pageSize: 100, limit: 500 });
+    for await (const page of bound.tagPages("ghcr.io/o/a")) console.log(page.length);
+    const repos: string[] = await viaFunction.catalog("localhost:5000");
+    const m: Manifest = await getManifest("nginx", { platform: "linux/arm64" });
+    if ("manifests" in m.manifest) console.log(m.manifest.manifests[0]!.platform?.architecture);
+    else console.log(m.manifest.config.digest, m.manifest.layers.length);
+    const platforms: Platform[] = m.platforms ?? [];
+    const d: Descriptor = await headManifest("nginx");
+    const cfg: ImageConfig = await getImageConfig("nginx", { platform: "linux/amd64" });
+    const created: string | undefined = cfg.config.created;
+    const labels = cfg.config.config?.Labels ?? {};
+    await deleteManifest("localhost:5000/a/b:1", { actions: ["delete"] });
+    const r2: Response = await registryFetch("nginx", "/v2/_catalog");
+    const tags2: string[] = await listTags("nginx");
+    const repos2: string[] = await catalog("localhost:5000");
+    for await (const p of tagPages("nginx", { limit: 10 })) console.log(p);
+    try {
+      await getManifest("x");
+    } catch (e) {
+      const err = e as RegistryAuthError;
+      if (err.code === "RATE_LIMITED" || err.code === "NOT_FOUND") console.log(err.errors?.[0]?.code, err.retryAfter);
+    }
+    console.log(res.status, tags, repos, platforms, d.digest, created, labels, r2, tags2, repos2);
+  }
+  void registryCalls();
 `;
 
 const MISUSE = `
@@ -40,14 +70,17 @@ const MISUSE = `
   void getToken("x", { actions: "pull" });
   const n: number = parseReference("x").tag;
   const c: RegistryAuthErrorCode = "NOT_A_CODE";
+  new RegistryClient({ password: "p" });
+  void new RegistryClient().listTags("x", { pageSize: "100" });
+  void getManifest("x").then((m) => { const t: number = m.digest; });
 `;
 
-const NAMES = "getToken, parseReference, parseChallenges, init, RegistryClient";
-const TYPES = "Authorization, ImageReference, RegistryAuthError, RegistryAuthErrorCode";
+const NAMES = "getToken, parseReference, parseChallenges, init, RegistryClient, registryFetch, listTags, tagPages, catalog, getManifest, headManifest, getImageConfig, deleteManifest";
+const TYPES = "Authorization, ImageReference, RegistryAuthError, RegistryAuthErrorCode, Manifest, Descriptor, Platform, ImageConfig";
 
 function tsc(dir, files) {
   const config = {
-    compilerOptions: { strict: true, noEmit: true, module: "nodenext", moduleResolution: "nodenext", target: "es2022", lib: ["es2022", "dom"], skipLibCheck: false },
+    compilerOptions: { strict: true, noEmit: true, module: "nodenext", moduleResolution: "nodenext", target: "es2022", lib: ["es2022", "dom", "esnext.disposable"], skipLibCheck: false },
     files,
   };
   writeFileSync(join(dir, "tsconfig.json"), JSON.stringify(config));
@@ -74,6 +107,10 @@ describe("TypeScript declarations (tsc, strict, nodenext)", () => {
       "type ImageReference = rt.ImageReference;",
       "type RegistryAuthError = rt.RegistryAuthError;",
       "type RegistryAuthErrorCode = rt.RegistryAuthErrorCode;",
+      "type Manifest = rt.Manifest;",
+      "type Descriptor = rt.Descriptor;",
+      "type Platform = rt.Platform;",
+      "type ImageConfig = rt.ImageConfig;",
     ].join("\n");
     writeFileSync(join(dir, "cjs.cts"), `${cjsHeader}\n${USE}`);
     const r = tsc(dir, ["esm.mts", "cjs.cts"]);
@@ -85,8 +122,9 @@ describe("TypeScript declarations (tsc, strict, nodenext)", () => {
     const r = tsc(dir, ["bad.mts"]);
     assert.notEqual(r.status, 0);
     const out = r.stdout + r.stderr;
-    // One diagnostic per line of MISUSE: wrong argument type, wrong option type, null vs number, unknown code.
+    // One diagnostic per line of MISUSE: wrong argument type, wrong option type, null vs number,
+    // unknown code, a bare secret as a client default, a string page size, a digest as a number.
     for (const code of ["TS2345", "TS2322"]) assert.match(out, new RegExp(code), out);
-    assert.equal((out.match(/error TS/g) ?? []).length, 4, out);
+    assert.equal((out.match(/error TS/g) ?? []).length, 7, out);
   });
 });

@@ -14,6 +14,13 @@ export const ERROR_CODES = [
   "INSECURE_REALM",
   "TIMEOUT",
   "ABORTED",
+  // The registry calls (issue 10).
+  "NOT_FOUND",
+  "RATE_LIMITED",
+  "DIGEST_MISMATCH",
+  "UNSUPPORTED_OPERATION",
+  "REGISTRY_ERROR",
+  "BAD_REGISTRY_RESPONSE",
 ];
 
 /** Recognisable secrets: if one shows up in an error, a test fails without printing it. */

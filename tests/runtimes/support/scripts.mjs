@@ -59,6 +59,9 @@ export function assertReport(assert, report, ghcr) {
   assert.equal(report.again, report.token, "the second call (other module system) came from the shared cache");
   assert.equal(ghcr.counts().token, 1);
   assert.deepEqual(report.invalid, { isError: true, name: "RegistryAuthError", code: "INVALID_REFERENCE" });
+  assert.equal(report.sameErrorClass, true, "import and require export one RegistryAuthError class");
+  assert.deepEqual(report.instanceOf, [true, true, true, true], "every rejection and throw is an instance of RegistryAuthError");
+  assert.equal(report.disposable, true, "RegistryClient has [Symbol.dispose] where the runtime has the symbol");
 }
 
 /**

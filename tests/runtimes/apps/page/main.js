@@ -2,8 +2,17 @@
 // unbundled (plain.html maps "registry-token" with an import map) and through Vite and esbuild.
 // Query: ref, and optionally registryUrl, username, password, actions (comma-separated),
 // worker ("bundled" or a worker script URL), manifest (a tag to fetch with the token).
-import { getToken } from "registry-token";
+import { getToken, parseReference, RegistryAuthError, RegistryClient } from "registry-token";
 import { fromWorker, show } from "./show.js";
+
+// Before the module has loaded, a synchronous parser throws NOT_INITIALIZED, a RegistryAuthError.
+const result = document.querySelector("#result");
+try {
+  parseReference("nginx");
+  result.dataset.preInit = "no throw";
+} catch (e) {
+  result.dataset.preInit = `${e instanceof RegistryAuthError}:${e.code}`;
+}
 
 const params = new URLSearchParams(location.search);
 const ref = params.get("ref") ?? "";
@@ -13,6 +22,10 @@ if (params.has("actions")) options.actions = params.get("actions").split(",");
 document.querySelector("#ref").textContent = ref;
 
 const token = getToken(ref, options);
+// Attached before show()'s handlers, so it is set when the test sees the result.
+token.catch((e) => {
+  result.dataset.registryAuthError = String(e instanceof RegistryAuthError && RegistryAuthError.is(e));
+});
 show("#result", token);
 
 // With the token, read a manifest from the registry (the real-registry test): its digest.
@@ -27,6 +40,18 @@ if (params.has("manifest")) {
     return res.headers.get("docker-content-digest");
   });
   show("#manifest", manifest);
+}
+
+// The registry calls through the package (query `calls`): every tag, then the image config,
+// whose blob the registry redirects to another origin (Authorization must not follow it).
+if (params.has("calls")) {
+  const client = new RegistryClient();
+  const calls = (async () => {
+    const tags = await client.listTags(ref, options);
+    const { digest, config } = await client.getImageConfig(ref, options);
+    return JSON.stringify({ tags, digest, created: config.created });
+  })();
+  show("#registry", calls);
 }
 
 // The same call in a module Web Worker (no `window` there).

@@ -2,7 +2,7 @@
 // import()s the package to show whether both share one instance.
 // Usage: <runtime> cjs.cjs <imageRef>; prints one JSON line.
 "use strict";
-const { getToken, parseReference } = require("registry-token");
+const { getToken, parseReference, RegistryAuthError, RegistryClient } = require("registry-token");
 
 async function main() {
   const out = { runtime: runtime(), entry: require.resolve("registry-token") };
@@ -16,6 +16,26 @@ async function main() {
     out.error = { name: err.name, code: err.code, message: err.message };
   }
   out.invalid = await getToken("Not/Valid").catch((e) => ({ isError: e instanceof Error, name: e.name, code: e.code }));
+  // One error class, whichever module system loaded the package; every throw and rejection is one.
+  out.sameErrorClass = esm.RegistryAuthError === RegistryAuthError;
+  const sync = (f) => {
+    try {
+      f();
+    } catch (e) {
+      return e;
+    }
+  };
+  const instances = [
+    await getToken("Not/Valid").catch((e) => e),
+    await esm.getToken("Not/Valid").catch((e) => e),
+    sync(() => parseReference("Not/Valid")),
+    sync(() => new RegistryClient({ password: "p" })),
+  ];
+  out.instanceOf = instances.map((e) => e instanceof RegistryAuthError && RegistryAuthError.is(e));
+  const client = new RegistryClient();
+  client.free();
+  client.free(); // harmless twice
+  out.disposable = typeof client[Symbol.dispose] === "function" || typeof Symbol.dispose !== "symbol";
   console.log(JSON.stringify(out));
 }
 
