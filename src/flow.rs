@@ -154,13 +154,19 @@ impl KeyParts {
     /// The registry base is part of the key: a registry that names another registry's realm and
     /// service must never be handed the other's cached token.
     pub fn token_key(&self, realm: &str, service: Option<&str>) -> String {
-        let mut k = realm.to_string();
-        for part in [service.unwrap_or(""), &self.base, &self.scope, &self.credentials] {
-            k.push('\n');
-            k.push_str(part);
-        }
-        k
+        token_key(realm, service, &self.base, &self.scope, &self.credentials)
     }
+}
+
+fn token_key(realm: &str, service: Option<&str>, base: &str, scope: &str, credentials: &str) -> String {
+    let service = service.unwrap_or("");
+    let mut k = String::with_capacity(realm.len() + service.len() + base.len() + scope.len() + credentials.len() + 4);
+    k.push_str(realm);
+    for part in [service, base, scope, credentials] {
+        k.push('\n');
+        k.push_str(part);
+    }
+    k
 }
 
 /// What the caller wants in the end: `getToken` needs a bearer token, `authorize` takes any
@@ -308,8 +314,9 @@ pub struct Flow {
     credentials: Credentials,
     mode: Mode,
     offline: bool,
-    /// The registry's name as credentials are keyed (`docker.io`, `ghcr.io`, `localhost:5000`).
-    registry: String,
+    /// The reference's domain; [`Flow::registry`] derives the name credentials are keyed by, only
+    /// when a call looks them up (not on the cached path).
+    domain: String,
     state: State,
 }
 
@@ -322,17 +329,22 @@ impl Flow {
             Some(url) => parse_base(url)?,
             None => parse_base(&reference.registry_url())?,
         };
-        let mut scopes = Vec::with_capacity(1 + options.scopes.len());
-        if !options.registry_only {
-            scopes.push(Scope::repository(&reference.path, &options.actions)?);
-        }
-        for s in &options.scopes {
-            scopes.push(Scope::checked(s)?);
-        }
-        if scopes.is_empty() {
-            return Err(Error::new(Code::InvalidReference, "no scope to ask a token for"));
-        }
-        let scope_text = crate::scope::merge(&scopes).iter().map(Scope::to_string).collect::<Vec<_>>().join(" ");
+        // One scope (every token call) takes no list, merge or join: this runs on the cached path.
+        let scope_text = if options.scopes.is_empty() && !options.registry_only {
+            Scope::repository(&reference.path, &options.actions)?.to_string()
+        } else {
+            let mut scopes = Vec::with_capacity(1 + options.scopes.len());
+            if !options.registry_only {
+                scopes.push(Scope::repository(&reference.path, &options.actions)?);
+            }
+            for s in &options.scopes {
+                scopes.push(Scope::checked(s)?);
+            }
+            if scopes.is_empty() {
+                return Err(Error::new(Code::InvalidReference, "no scope to ask a token for"));
+            }
+            crate::scope::merge(&scopes).iter().map(Scope::to_string).collect::<Vec<_>>().join(" ")
+        };
         options.credentials.validate()?;
         Ok(Flow {
             base_text: base.to_string(),
@@ -343,7 +355,7 @@ impl Flow {
             credentials: options.credentials,
             mode: options.mode,
             offline: options.offline,
-            registry: crate::credentials::registry_key(&reference.domain),
+            domain: reference.domain,
             state: State::Start,
         })
     }
@@ -351,8 +363,8 @@ impl Flow {
     /// The image's registry as credentials are keyed: the reference's domain decides, never
     /// `registry_url` (which only says where requests go), so a secret bound to `ghcr.io` is
     /// never handed to a call whose image names another registry.
-    pub fn registry(&self) -> &str {
-        &self.registry
+    pub fn registry(&self) -> String {
+        crate::credentials::registry_key(&self.domain)
     }
 
     /// Binds the credentials found for [`Flow::registry`] to this call, before it starts.
@@ -564,7 +576,7 @@ impl Flow {
                 let key = self.token_key(&realm, service.as_deref());
                 if let Some(Cached::Token(t)) = client.tokens.get(&key, now) {
                     let t = t.clone();
-                    return Step::Done(self.bearer_grant(t, &realm, service));
+                    return Step::Done(self.bearer_grant(t, &realm, service, key));
                 }
                 if !self.credentials.is_anonymous() && !realm.is_https() && !realm.is_loopback() {
                     return Step::Failed(Error::new(
@@ -723,11 +735,11 @@ impl Flow {
             refresh_token: decoded.refresh_token,
             scope: decoded.scope.as_deref().map(split_list),
         };
-        client.tokens.insert(key, Cached::Token(cached.clone()), fresh_until, now);
+        client.tokens.insert(key.clone(), Cached::Token(cached.clone()), fresh_until, now);
         if attempt == Attempt::GetAfterPost {
             client.get_only.insert(realm.text(), Cached::GetOnly, now.saturating_add(CHALLENGE_TTL_MS), now);
         }
-        Step::Done(self.bearer_grant(cached, &realm, service))
+        Step::Done(self.bearer_grant(cached, &realm, service, key))
     }
 
     fn http_error(&self, code: Code, mut msg: String, r: &Response) -> Error {
@@ -749,7 +761,7 @@ impl Flow {
     }
 
     fn token_key(&self, realm: &HttpUrl, service: Option<&str>) -> String {
-        self.key_parts().token_key(&realm.text(), service)
+        token_key(&realm.text(), service, &self.base_text, &self.scope_text, &self.credentials_id)
     }
 
     /// What a token's cache key is made of besides the realm and service, for a caller that must
@@ -771,8 +783,7 @@ impl Flow {
         &self.repository
     }
 
-    fn bearer_grant(&self, t: CachedToken, realm: &HttpUrl, service: Option<String>) -> Grant {
-        let key = self.token_key(realm, service.as_deref());
+    fn bearer_grant(&self, t: CachedToken, realm: &HttpUrl, service: Option<String>, key: String) -> Grant {
         let mut g = self.grant(
             Some(format!("Bearer {}", t.token)),
             Some(t.token),

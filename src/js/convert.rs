@@ -12,7 +12,7 @@ use wasm_bindgen::{JsCast, JsValue};
 /// Property names and fixed strings the shell hands to JavaScript on every call. Each
 /// `JsValue::from_str` decodes UTF-8 on the JS side; these are decoded once per instance
 /// instead, which is most of what makes a cached `getToken` cheap.
-pub(crate) const NAMES: [&str; 68] = [
+pub(crate) const NAMES: [&str; 69] = [
     "",
     "ABORTED",
     "BAD_TOKEN_RESPONSE",
@@ -56,6 +56,7 @@ pub(crate) const NAMES: [&str; 68] = [
     "method",
     "name",
     "now",
+    "offline",
     "omit",
     "params",
     "password",

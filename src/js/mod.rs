@@ -164,8 +164,8 @@ impl Inner {
         let mut pending = None;
         if direct.username.is_some() || !direct.is_anonymous() {
             flow.set_credentials(direct).map_err(|e| error_to_js(&e, None))?;
-        } else {
-            match credentials::lookup(&o.raw("credentials"), flow.registry())? {
+        } else if let Some(option) = Some(o.raw("credentials")).filter(|v| !v.is_undefined() && !v.is_null()) {
+            match credentials::lookup(&option, &flow.registry())? {
                 credentials::Found::Nothing => {}
                 credentials::Found::Now(c) => flow.set_credentials(c).map_err(|e| error_to_js(&e, None))?,
                 credentials::Found::Later(p) => pending = Some(p),
@@ -218,9 +218,9 @@ async fn resolve_pending(c: &mut Call, pending: Promise) -> Result<(), JsValue> 
     let value = match answer {
         Ok(v) => v,
         Err(e) if gave_up => return Err(e),
-        Err(e) => return Err(credentials::function_failed(c.flow.registry(), &e)),
+        Err(e) => return Err(credentials::function_failed(&c.flow.registry(), &e)),
     };
-    if let Some(found) = credentials::from_js(&value, c.flow.registry())? {
+    if let Some(found) = credentials::from_js(&value, &c.flow.registry())? {
         c.flow.set_credentials(found).map_err(|e| error_to_js(&e, None))?;
         c.key = c.flow.flight_key();
     }
