@@ -31,6 +31,7 @@ pub mod reference;
 pub mod resource;
 pub mod scope;
 pub mod server_error;
+pub mod store;
 pub mod token;
 pub mod url;
 
