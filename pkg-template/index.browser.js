@@ -186,7 +186,7 @@ export class RegistryClient {
 
   /** Before the module loads nothing is cached yet; the capacity is the core's (flow.rs). */
   stats() {
-    return this.#inner ? this.#inner.stats() : { tokens: 0, tokenCapacity: 1024, challenges: 0, inFlight: 0 };
+    return this.#inner ? this.#inner.stats() : { tokens: 0, tokenCapacity: 1024, challenges: 0, inFlight: 0, memoryBytes: 0 };
   }
 }
 

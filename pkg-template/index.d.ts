@@ -268,6 +268,8 @@ export interface CacheStats {
   tokenCapacity: number;
   challenges: number;
   inFlight: number;
+  /** The WebAssembly instance's linear memory in bytes (shared by its clients; never shrinks). */
+  memoryBytes: number;
 }
 
 /** A bearer token for the image: "" when the registry needs no authentication. */

@@ -408,6 +408,11 @@ impl RegistryClient {
         set(&o, "tokenCapacity", &JsValue::from_f64(s.token_capacity as f64));
         set(&o, "challenges", &JsValue::from_f64(s.challenges as f64));
         set(&o, "inFlight", &JsValue::from_f64(self.inner.flights.borrow().len() as f64));
+        // The module's linear memory (shared by every client of this instance; it never
+        // shrinks): what an edge isolate watches for leaks.
+        let memory = wasm_bindgen::memory().unchecked_into::<js_sys::WebAssembly::Memory>();
+        let bytes = memory.buffer().unchecked_into::<js_sys::ArrayBuffer>().byte_length();
+        set(&o, "memoryBytes", &JsValue::from_f64(f64::from(bytes)));
         o
     }
 }
