@@ -104,6 +104,16 @@ impl Credentials {
         Some(out)
     }
 
+    /// An error with every text it carries (message, `Retry-After`) passed through [`redact`]:
+    /// the one exit every error of a call with secrets goes through.
+    ///
+    /// [`redact`]: Credentials::redact
+    pub fn scrub(&self, mut e: Error) -> Error {
+        e.message = self.redact(&e.message);
+        e.retry_after = e.retry_after.map(|ra| self.redact(&ra));
+        e
+    }
+
     /// Replaces every secret (and its Basic encoding) in text that came from a server, in case
     /// the server echoed it back: our messages must never carry a secret.
     pub fn redact(&self, text: &str) -> String {

@@ -415,10 +415,8 @@ impl Flow {
     /// The one exit for errors: every message and `Retry-After` that leaves the flow, by any
     /// path (a response, a network failure), is scrubbed of the caller's secrets once more,
     /// whatever server text (a header, a realm host or path) went into it.
-    pub fn scrub_error(&self, mut e: Error) -> Error {
-        e.message = self.redact(&e.message);
-        e.retry_after = e.retry_after.map(|ra| self.redact(&ra));
-        e
+    pub fn scrub_error(&self, e: Error) -> Error {
+        self.credentials.scrub(e)
     }
 
     fn scrub(&self, step: Step) -> Step {

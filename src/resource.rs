@@ -183,6 +183,16 @@ pub fn status_error(status: u16, body: &[u8], retry_after: Option<&str>, what: &
     e
 }
 
+/// A catalog answered 404 or 405 is a registry without one (Docker Hub, GHCR and GitLab offer
+/// none): the operation, not a repository, is missing.
+pub fn catalog_error(mut e: Error) -> Error {
+    if matches!(e.status, Some(404 | 405)) {
+        e.code = Code::UnsupportedOperation;
+        e.message.push_str(" (this registry offers no catalog)");
+    }
+    e
+}
+
 /// Registries cap the page size differently (distribution refuses a catalog `n` over 1000 with
 /// 400, Quay answers 413, ECR 405): when the first page is refused so and `n` was sent, ask
 /// again with `n=100`, then without `n`. `Some(next n)` says retry; None says the refusal stands.
@@ -310,6 +320,10 @@ mod tests {
         // Redacted before it is clipped: a clip first could cut the secret past recognition.
         let long = format!(r#"{{"errors":[{{"code":"X","message":"{}hunter2"}}]}}"#, "a".repeat(295));
         assert!(!status_error(404, long.as_bytes(), None, "GET x", &id).errors[0].message.contains("hunt"));
+        let missing = catalog_error(status_error(404, b"", None, "GET /v2/_catalog", &id));
+        assert_eq!(missing.code, Code::UnsupportedOperation);
+        assert!(missing.message.ends_with("(this registry offers no catalog)"));
+        assert_eq!(catalog_error(status_error(500, b"", None, "GET /v2/_catalog", &id)).code, Code::RegistryError);
         assert_eq!(page_size_fallback(400, Some(1000)), Some(Some(100)));
         assert_eq!(page_size_fallback(413, Some(100)), Some(None));
         assert_eq!(page_size_fallback(405, None), None);

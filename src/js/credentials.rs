@@ -33,11 +33,8 @@ pub fn lookup(option: &JsValue, registry: &str) -> Result<Found, JsValue> {
         }
         return Ok(from_js(&answer, registry)?.map_or(Found::Nothing, Found::Now));
     }
-    if !option.is_object() || Array::is_array(option) {
-        return Err(invalid(
-            "option credentials must be an object keyed by registry (\"ghcr.io\", \"docker.io\", \"localhost:5000\") or a function of the registry name"
-                .to_string(),
-        ));
+    if !is_record(option) {
+        return Err(not_a_record());
     }
     for key in Object::keys(option.unchecked_ref::<Object>()).iter() {
         let Some(k) = key.as_string() else { continue };
@@ -117,12 +114,25 @@ pub fn check_defaults(defaults: &JsValue) -> Result<(), JsValue> {
     if option.is_undefined() || option.is_null() || option.is_function() {
         return Ok(());
     }
-    lookup(&option, "")?;
+    if !is_record(&option) {
+        return Err(not_a_record());
+    }
     for key in Object::keys(option.unchecked_ref::<Object>()).iter() {
         let k = key.as_string().unwrap_or_default();
         from_js(&Reflect::get(&option, &key).unwrap_or(JsValue::UNDEFINED), &registry_key(&k))?;
     }
     Ok(())
+}
+
+fn is_record(v: &JsValue) -> bool {
+    v.is_object() && !Array::is_array(v)
+}
+
+fn not_a_record() -> JsValue {
+    invalid(
+        "option credentials must be an object keyed by registry (\"ghcr.io\", \"docker.io\", \"localhost:5000\") or a function of the registry name"
+            .to_string(),
+    )
 }
 
 fn is_thenable(v: &JsValue) -> bool {

@@ -43,7 +43,7 @@ pub async fn send(req: &Request, fetch: Option<&Function>, signal: &JsValue) -> 
         return Err(js_sys::TypeError::new("fetch resolved to something that is not a Response").into());
     }
     let res: FetchResponse = value.unchecked_into();
-    let status = res.status().as_f64().filter(|s| (0.0..=999.0).contains(s)).unwrap_or(0.0) as u16;
+    let status = status_of(&res);
     let headers: HeadersLike = res.headers().unchecked_into();
     let header = |name: &str| -> Option<String> { headers.get(name).ok().and_then(|v| v.as_string()) };
     // A redirect we asked to see (`redirect: "manual"`): the core follows it, the body is noise.
@@ -63,6 +63,12 @@ pub async fn send(req: &Request, fetch: Option<&Function>, signal: &JsValue) -> 
         discard_body(&res);
     }
     Ok(out)
+}
+
+/// The status as the core takes it: anything a Response-like reports outside 0–999 is 0, the
+/// value browsers give an opaque redirect.
+pub fn status_of(res: &FetchResponse) -> u16 {
+    res.status().as_f64().filter(|s| (0.0..=999.0).contains(s)).unwrap_or(0.0) as u16
 }
 
 async fn read_body(res: &FetchResponse, out: &mut Response) -> Result<(), JsValue> {

@@ -105,6 +105,8 @@ struct Extra {
     actions: Option<Vec<String>>,
     scopes: Vec<String>,
     registry_only: bool,
+    /// Credentials an earlier step of the same call already resolved (a re-authorization).
+    credentials: Option<Credentials>,
 }
 
 /// What one call resolved from its arguments.
@@ -159,10 +161,10 @@ impl Inner {
             registry_only: extra.registry_only,
         };
         let mut flow = Flow::new(&image_ref, opts).map_err(|e| error_to_js(&e, None))?;
-        let direct =
-            Credentials { username: o.string("username")?, password: o.string("password")?, refresh_token: o.string("refreshToken")? };
         let mut pending = None;
-        if direct.username.is_some() || !direct.is_anonymous() {
+        if let Some(known) = &extra.credentials {
+            flow.set_credentials(known.clone()).map_err(|e| error_to_js(&e, None))?;
+        } else if let Some(direct) = direct_credentials(&o)? {
             flow.set_credentials(direct).map_err(|e| error_to_js(&e, None))?;
         } else if let Some(option) = Some(o.raw("credentials")).filter(|v| !v.is_undefined() && !v.is_null()) {
             match credentials::lookup(&option, &flow.registry())? {
@@ -182,6 +184,12 @@ impl Inner {
         };
         Ok((call, pending))
     }
+}
+
+/// The call's own `username` / `password` / `refreshToken`, when it gives any.
+fn direct_credentials(o: &OptionReader) -> Result<Option<Credentials>, JsValue> {
+    let c = Credentials { username: o.string("username")?, password: o.string("password")?, refresh_token: o.string("refreshToken")? };
+    Ok((c.username.is_some() || !c.is_anonymous()).then_some(c))
 }
 
 /// Starts or joins the work for one call and returns the caller's promise.

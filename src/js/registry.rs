@@ -7,7 +7,7 @@
 use super::bindings::{global_fetch, subtle_digest, AbortController, FetchResponse, HeadersLike, HeadersObject, SignalLike, TextDecoder};
 use super::cancel::{aborted_error, Cancel};
 use super::convert::{error_to_js, name, set, OptionReader};
-use super::http::{discard_body, read_capped};
+use super::http::{discard_body, read_capped, status_of};
 use super::{join_or_start, now_ms, resolve_pending, Extra, Inner, RegistryClient, DEFAULT_CLIENT};
 use crate::credentials::Credentials;
 use crate::error::{Code, Error};
@@ -115,6 +115,9 @@ impl Session {
         }
         let mut extra = self.extra.clone();
         extra.scopes = scopes;
+        // The credentials this session already resolved: a `credentials` function is asked once
+        // per call, not again for every page or retry.
+        extra.credentials = Some(self.credentials.clone());
         let (mut c, pending) = self.inner.prepare(&self.target, &self.options, Mode::Authorization, &extra)?;
         if let Some(p) = pending {
             resolve_pending(&mut c, p).await?;
@@ -136,7 +139,7 @@ impl Session {
     }
 
     fn fail(&self, e: Error) -> JsValue {
-        let e = scrub(&self.credentials, e);
+        let e = self.credentials.scrub(e);
         error_to_js(&e, None)
     }
 
@@ -169,11 +172,9 @@ impl Session {
         loop {
             let follow = HIDES_REDIRECTS.with(Cell::get);
             let res = self.send(&call, headers, &body, accept, follow).await?;
-            let status = res.status().as_f64().filter(|s| (0.0..=999.0).contains(s)).unwrap_or(0.0) as u16;
-            let h: HeadersLike = res.headers().unchecked_into();
-            let header = |n: &str| h.get(n).ok().and_then(|v| v.as_string());
-            let challenge = header("www-authenticate");
-            let next = call.on_response(status, challenge.as_deref(), header("location").as_deref()).map_err(|e| self.fail(e))?;
+            let challenge = header(&res, "www-authenticate");
+            let next =
+                call.on_response(status_of(&res), challenge.as_deref(), header(&res, "location").as_deref()).map_err(|e| self.fail(e))?;
             match next {
                 Next::Deliver => return Ok((res, call.url())),
                 Next::Follow { as_get, .. } => {
@@ -261,21 +262,23 @@ impl Session {
         } else {
             super::convert::scrubbed_copy(cause, &|t| self.credentials.redact(t), 0)
         };
-        error_to_js(&scrub(&self.credentials, e), Some(&cause))
+        error_to_js(&self.credentials.scrub(e), Some(&cause))
     }
 
     /// The error for a non-2xx answer: the body is read (capped) only to quote it.
     async fn status_error(&self, res: &FetchResponse, what: &str) -> JsValue {
-        let status = res.status().as_f64().unwrap_or(0.0) as u16;
-        let h: HeadersLike = res.headers().unchecked_into();
-        let retry_after = h.get("retry-after").ok().and_then(|v| v.as_string());
+        error_to_js(&self.registry_error(res, what).await, None)
+    }
+
+    async fn registry_error(&self, res: &FetchResponse, what: &str) -> Error {
+        let status = status_of(res);
+        let retry_after = header(res, "retry-after");
         let body = match read_capped(res, MAX_ERROR_BODY).await {
             Ok((bytes, _)) => bytes.to_vec(),
             Err(_) => Vec::new(),
         };
         let creds = &self.credentials;
-        let e = resource::status_error(status, &body, retry_after.as_deref(), what, &|t| creds.redact(t));
-        error_to_js(&e, None)
+        resource::status_error(status, &body, retry_after.as_deref(), what, &|t| creds.redact(t))
     }
 
     /// The body of a successful answer, at most `cap` bytes, under the caller's timeout.
@@ -298,12 +301,6 @@ impl Session {
     }
 }
 
-fn scrub(credentials: &Credentials, mut e: Error) -> Error {
-    e.message = credentials.redact(&e.message);
-    e.retry_after = e.retry_after.map(|r| credentials.redact(&r));
-    e
-}
-
 fn is_registry_error(e: &JsValue) -> bool {
     Reflect::get(e, &name("name")).ok().and_then(|n| n.as_string()).as_deref() == Some("RegistryAuthError")
 }
@@ -312,14 +309,10 @@ fn header(res: &FetchResponse, n: &str) -> Option<String> {
     res.headers().unchecked_into::<HeadersLike>().get(n).ok().and_then(|v| v.as_string())
 }
 
-fn status_of(res: &FetchResponse) -> u16 {
-    res.status().as_f64().filter(|s| (0.0..=999.0).contains(s)).unwrap_or(0.0) as u16
-}
-
 fn decode_json(bytes: &Uint8Array, what: &str, credentials: &Credentials) -> Result<JsValue, JsValue> {
     let text = TextDecoder::new()?.decode(bytes)?;
     js_sys::JSON::parse(&text)
-        .map_err(|_| error_to_js(&scrub(credentials, Error::new(Code::BadRegistryResponse, format!("{what} is not JSON"))), None))
+        .map_err(|_| error_to_js(&credentials.scrub(Error::new(Code::BadRegistryResponse, format!("{what} is not JSON"))), None))
 }
 
 /// The sha384/sha512 digest of `bytes` by WebCrypto, when `expected` uses one of those.
@@ -418,7 +411,7 @@ impl Pager {
         }
         if self.session.is_none() {
             let extra = if self.catalog {
-                Extra { actions: Some(Vec::new()), scopes: vec!["registry:catalog:*".to_string()], registry_only: true }
+                Extra { actions: Some(Vec::new()), scopes: vec!["registry:catalog:*".to_string()], registry_only: true, ..Extra::default() }
             } else {
                 Extra { actions: Some(vec!["pull".to_string()]), ..Extra::default() }
             };
@@ -455,14 +448,8 @@ impl Pager {
                     continue;
                 }
             }
-            let mut e = session.status_error(&res, &session.what("GET", &url)).await;
-            if self.catalog && matches!(status, 404 | 405) {
-                set(&e, "code", &name("UNSUPPORTED_OPERATION"));
-                let m = Reflect::get(&e, &name("message")).ok().and_then(|m| m.as_string()).unwrap_or_default();
-                set(&e, "message", &JsValue::from_str(&[m.as_str(), " (this registry offers no catalog)"].concat()));
-                e = e.clone();
-            }
-            return Err(e);
+            let e = session.registry_error(&res, &session.what("GET", &url)).await;
+            return Err(error_to_js(&if self.catalog { resource::catalog_error(e) } else { e }, None));
         };
         self.first = false;
         let bytes = session.body(&res, MAX_PAGE, what).await?;

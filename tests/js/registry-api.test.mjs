@@ -20,38 +20,14 @@ import {
   startEmulator,
   tagNames,
 } from "./support/emulator.mjs";
-import { ERROR_CODES, PASSWORD, assertNoSecrets, sleep } from "./support/expect.mjs";
+import { PASSWORD, rejectsWith, sleep } from "./support/expect.mjs";
 import { importPackage } from "./support/package.mjs";
 
 const pkg = await importPackage();
 const { RegistryClient, parseReference } = pkg;
 
-/**
- * The RegistryAuthError contract with the new codes: an Error named RegistryAuthError with
- * `code`, `status` when given, the message matching, no secret in message, stack, cause or
- * `errors`. Returns the error.
- */
-async function rejectsCode(promiseOrFn, code, { status, message, secrets = [PASSWORD] } = {}) {
-  let err;
-  try {
-    await (typeof promiseOrFn === "function" ? promiseOrFn() : promiseOrFn);
-  } catch (e) {
-    err = e;
-  }
-  assert.ok(err !== undefined, `expected a rejection with ${code}, but it resolved`);
-  assert.ok(err instanceof Error, `expected an Error, got ${Object.prototype.toString.call(err)}`);
-  assert.equal(err.name, "RegistryAuthError");
-  assert.ok(ERROR_CODES.includes(err.code), `code ${err.code} is not in the contract`);
-  assert.equal(err.code, code, `expected ${code}, got ${err.code}: ${err.message}`);
-  if (status !== undefined) assert.equal(err.status, status, `status of ${code}`);
-  if (message !== undefined) assert.match(err.message, message);
-  assertNoSecrets(err, secrets);
-  if (err.errors !== undefined) {
-    const text = JSON.stringify(err.errors);
-    secrets.forEach((s, i) => assert.ok(!text.includes(s), `secret #${i} appears in the ${code} error's errors`));
-  }
-  return err;
-}
+/** `rejectsWith` with this suite's secret (the shared checker looks at `errors` too). */
+const rejectsCode = (promiseOrFn, code, { secrets = [PASSWORD], ...opts } = {}) => rejectsWith(promiseOrFn, code, { ...opts, secrets });
 
 const OCI_ACCEPT = [MEDIA_TYPES.ociIndex, MEDIA_TYPES.ociManifest, MEDIA_TYPES.dockerList, MEDIA_TYPES.dockerManifest];
 const creds = { username: "alice", password: PASSWORD };
@@ -406,6 +382,18 @@ describe("fetch(imageRef, path, init)", () => {
 // ----- Paging -----------------------------------------------------------------------------------
 
 describe("listTags / tagPages / catalog: paging", () => {
+  it("a credentials function is asked once per listing, not again for every page", async () => {
+    const d = em.dist;
+    const asked = [];
+    const credentials = async (registry) => {
+      asked.push(registry);
+      return creds;
+    };
+    assert.deepEqual(await new RegistryClient().listTags(ref(d, "team/tags"), { pageSize: 2, credentials }), tagNames(5));
+    assert.equal(calls(d).length, 3, "three pages");
+    assert.deepEqual(asked, [d.host]);
+  });
+
   it("distribution: every page through relative Links, queries kept verbatim; default pageSize is 1000", async () => {
     const d = em.dist;
     const client = new RegistryClient();

@@ -31,6 +31,7 @@ export const REFRESH_TOKEN = "rt-REFRESH-TOKEN-must-not-leak";
 function errorTexts(err, depth = 0) {
   if (!err || typeof err !== "object" || depth > 3) return [String(err ?? "")];
   const own = [String(err.message ?? ""), String(err.stack ?? ""), safeString(err)];
+  if (err.errors !== undefined) own.push(JSON.stringify(err.errors)); // the registry's entries, as handed over
   return err.cause === undefined ? own : [...own, ...errorTexts(err.cause, depth + 1)];
 }
 
@@ -46,7 +47,7 @@ function safeString(v) {
 export function assertNoSecrets(err, secrets = [PASSWORD, REFRESH_TOKEN]) {
   const texts = errorTexts(err);
   secrets.forEach((secret, i) => {
-    assert.ok(!texts.some((t) => t.includes(secret)), `secret #${i} appears in the ${err?.code} error's message, stack or cause`);
+    assert.ok(!texts.some((t) => t.includes(secret)), `secret #${i} appears in the ${err?.code} error's message, stack, errors or cause`);
   });
 }
 
