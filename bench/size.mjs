@@ -15,11 +15,13 @@ export const BUDGET_GZIP = 48 * 1024;
  * while the gap to BUDGET_GZIP stays visible in every full run. Lower it as cuts land.
  * Raised from 68 to 74 KiB by the credentials issue (+6.7 KiB gzip), to 102 KiB by the
  * registry calls (+28.7 KiB, of which the async orchestration in the shell is ~16 KiB) and to
- * 105 KiB by the error class and disposable client every entry shares (+2.4 KiB), all
- * itemised in docs/design.md, "Where the bytes go". The registry calls' own target is 80 KiB: see
- * docs/design.md for the plan that gets there.
+ * 105 KiB by the error class and disposable client every entry shares (+2.4 KiB), and to
+ * 110 KiB by the token store and the cached-call fast path (+5.5 KiB wasm, +2.3 KiB glue before
+ * minifying; minifying the shipped glue then took 4.6 KiB back), all itemised in docs/design.md,
+ * "Where the bytes go". The registry calls' own target is 80 KiB: see docs/design.md for the
+ * plan that gets there.
  */
-export const CEILING_GZIP = 105 * 1024;
+export const CEILING_GZIP = 110 * 1024;
 export const WASM = "registry_token_bg.wasm";
 /** What each runtime loads: its entry plus the wasm-bindgen glue behind it. */
 export const RUNTIMES = {

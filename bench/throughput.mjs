@@ -27,6 +27,7 @@ export async function throughput(pkg, em, { runs, calls }) {
   const variants = {
     "registry-token `client.getToken`": () => client.getToken(ref),
     "registry-token `getToken` (module client)": () => pkg.getToken(ref),
+    "registry-token `client.getToken(ref, {})` (options: no fast path)": () => client.getToken(ref, {}),
     "baseline + `Map` cache": () => mapped.getToken(ref),
   };
   for (const fn of Object.values(variants)) await rate(fn, Math.min(calls, 2000)); // warm-up (JIT)

@@ -3,10 +3,11 @@
 // top-level await, so classic (iife) worker bundles work too. `getToken` and the client's async
 // methods load it themselves; the synchronous parsers need `await init()` (or any awaited call)
 // first.
-import { moduleCalls, RegistryAuthError, withDispose } from "./common.js";
+import { FastTokens, fastGetToken, moduleCalls, RegistryAuthError, storeIo, withDispose } from "./common.js";
 import initWasm, * as wasm from "./web.js";
 
 export { RegistryAuthError };
+export { cacheStore, kvStore, webStorageStore } from "./common.js";
 
 const { getToken: wasmGetToken, parseChallenges: wasmParseChallenges, parseReference: wasmParseReference, RegistryClient: WasmRegistryClient } = wasm;
 
@@ -20,6 +21,7 @@ export function init(moduleOrPath) {
     loading = initWasm({ module_or_path: source }).then(
       () => {
         wasm.__setErrorClass(RegistryAuthError);
+        wasm.__setStoreIo(storeIo);
         loaded = true;
       },
       (cause) => {
@@ -63,6 +65,13 @@ function checkDefaults(defaults) {
       );
     }
   }
+  const store = defaults.tokenStore;
+  if (store !== undefined && store !== null && (typeof store !== "object" || typeof store.get !== "function" || typeof store.put !== "function")) {
+    throw invalid("option tokenStore must be an object with get(key) and put(key, value, options) functions, such as kvStore(env.TOKENS)");
+  }
+  if (defaults.waitUntil !== undefined && defaults.waitUntil !== null && typeof defaults.waitUntil !== "function") {
+    throw invalid("option waitUntil must be a function");
+  }
   const credentials = defaults.credentials;
   if (credentials === undefined || credentials === null || typeof credentials === "function") return;
   if (typeof credentials !== "object" || Array.isArray(credentials)) {
@@ -77,10 +86,14 @@ function checkDefaults(defaults) {
   }
 }
 
-export async function getToken(imageRef, options) {
-  await init();
-  return wasmGetToken(imageRef, options);
-}
+export const getToken = fastGetToken(
+  () => (loaded ? shared() : undefined),
+  new FastTokens(),
+  async (imageRef, options) => {
+    await init();
+    return wasmGetToken(imageRef, options);
+  },
+);
 
 // The registry calls on the module-wide client, like getToken; each loads the module first.
 const calls = moduleCalls(shared);
@@ -116,11 +129,14 @@ export class RegistryClient {
   #defaults;
   #inner = null;
   #freed = false;
+  #memo;
+  #currentInner = () => this.#inner ?? undefined;
 
   constructor(defaults) {
     checkDefaults(defaults);
     this.#defaults = defaults && typeof defaults === "object" ? { ...defaults } : defaults;
     if (loaded) this.#inner = new WasmRegistryClient(this.#defaults);
+    this.#memo = new FastTokens(this.#defaults);
   }
 
   async #client() {
@@ -140,8 +156,13 @@ export class RegistryClient {
     this.#inner = null;
   }
 
-  async getToken(imageRef, options) {
-    return (await this.#client()).getToken(imageRef, options);
+  getToken(imageRef, options) {
+    if (options === undefined && this.#inner) {
+      const hit = this.#memo.get(imageRef);
+      if (hit !== undefined) return hit;
+    }
+    const pending = this.#client().then((c) => c.getToken(imageRef, options));
+    return options === undefined ? this.#memo.after(pending, this.#currentInner, imageRef) : pending;
   }
 
   async authorize(imageRef, options) {
@@ -186,7 +207,9 @@ export class RegistryClient {
 
   /** Before the module loads nothing is cached yet; the capacity is the core's (flow.rs). */
   stats() {
-    return this.#inner ? this.#inner.stats() : { tokens: 0, tokenCapacity: 1024, challenges: 0, inFlight: 0, memoryBytes: 0 };
+    return this.#inner
+      ? this.#inner.stats()
+      : { tokens: 0, tokenCapacity: 1024, challenges: 0, inFlight: 0, memoryBytes: 0, storeHits: 0, storeMisses: 0, storeErrors: 0 };
   }
 }
 

@@ -100,6 +100,14 @@ export interface ClientDefaults {
   timeoutMs?: number;
   /** Clock in milliseconds since the epoch, for tests of expiry; default `Date.now`. */
   now?: () => number;
+  /**
+   * A store shared across isolates and page loads (Workers KV, the Cache API, Web Storage; see
+   * {@link kvStore}, {@link cacheStore}, {@link webStorageStore}): read after the memory cache and
+   * before the network, written after a token request. It never fails a call. Not used with `offline`.
+   */
+  tokenStore?: TokenStore;
+  /** Hands the store write to the platform so it outlives the response: `(p) => ctx.waitUntil(p)` in Workers. */
+  waitUntil?: (work: Promise<unknown>) => void;
   /** Not a default: a default secret would go to any registry a call names. Use `credentials`. */
   username?: never;
   /** Not a default: use `credentials`. */
@@ -270,7 +278,54 @@ export interface CacheStats {
   inFlight: number;
   /** The WebAssembly instance's linear memory in bytes (shared by its clients; never shrinks). */
   memoryBytes: number;
+  /** Tokens read from a `tokenStore` and used. */
+  storeHits: number;
+  /** Store reads that found nothing usable (absent, expired, another key's or malformed). */
+  storeMisses: number;
+  /** Store calls that threw, rejected or took over a second; the call went to the network. */
+  storeErrors: number;
 }
+
+/**
+ * Where tokens are shared across isolates and page loads. Keys are opaque (`rt1-` and 64 hex
+ * digits: a SHA-256 over the registry, the sorted scope and a hash of the credential); values are
+ * JSON holding the token, its expiry, granted scope, realm and service, never a credential.
+ */
+export interface TokenStore {
+  get(key: string): Promise<string | null | undefined> | string | null | undefined;
+  put(key: string, value: string, options: { expiresAt: number; ttlSeconds: number }): Promise<void> | void;
+  delete?(key: string): Promise<void> | void;
+}
+
+/** The part of a Workers KV namespace binding that {@link kvStore} uses. */
+export interface KVNamespaceLike {
+  get(key: string): Promise<string | null>;
+  put(key: string, value: string, options?: { expirationTtl?: number }): Promise<unknown>;
+  delete?(key: string): Promise<unknown>;
+}
+
+/** The part of a Cache API `Cache` (`caches.default`, `await caches.open(name)`) that {@link cacheStore} uses. */
+export interface CacheLike {
+  match(request: string): Promise<Response | undefined>;
+  put(request: string, response: Response): Promise<unknown>;
+  delete?(request: string): Promise<boolean>;
+}
+
+/** The part of Web Storage (`sessionStorage`, `localStorage`) that {@link webStorageStore} uses. */
+export interface StorageLike {
+  getItem(key: string): string | null;
+  setItem(key: string, value: string): void;
+  removeItem(key: string): void;
+  key?(index: number): string | null;
+  readonly length?: number;
+}
+
+/** Workers KV as a token store; entries expire by KV's `expirationTtl`. Default prefix "registry-token:". */
+export function kvStore(namespace: KVNamespaceLike, options?: { prefix?: string }): TokenStore;
+/** The Cache API as a token store; entries carry `Cache-Control: max-age` = their TTL. Default base URL "https://registry-token.invalid/tokens/". */
+export function cacheStore(cache: CacheLike, options?: { baseUrl?: string }): TokenStore;
+/** `sessionStorage` / `localStorage` as a token store. Readable by every script on the origin. Default prefix "registry-token:". */
+export function webStorageStore(storage: StorageLike, options?: { prefix?: string }): TokenStore;
 
 /** A bearer token for the image: "" when the registry needs no authentication. */
 export function getToken(imageRef: string, options?: GetTokenOptions): Promise<string>;

@@ -10,9 +10,10 @@
 // own brand check accepts a Module of any realm, so such a module is given this realm's prototype
 // first and then instantiated like any other.
 import wasmModule from "./registry_token_bg.wasm?module";
-import { disposable, moduleCalls, RegistryAuthError } from "./common.js";
+import { disposable, FastTokens, fastGetToken, moduleCalls, RegistryAuthError, storeIo } from "./common.js";
 import {
   __setErrorClass,
+  __setStoreIo,
   initSync,
   getToken as wasmGetToken,
   parseChallenges as wasmParseChallenges,
@@ -23,6 +24,7 @@ import {
 
 initSync({ module: thisRealmModule(wasmModule) });
 __setErrorClass(RegistryAuthError);
+__setStoreIo(storeIo);
 
 /** `module`, usable by this realm's WebAssembly.Instance; a clear error when it is no module. */
 function thisRealmModule(module) {
@@ -40,16 +42,17 @@ function thisRealmModule(module) {
 }
 
 export { RegistryAuthError };
+export { cacheStore, kvStore, webStorageStore } from "./common.js";
 export const RegistryClient = disposable(WasmRegistryClient);
 
 // Defined here rather than re-exported from web.js, so that with `"sideEffects": false` a bundler
 // that keeps only what is used still keeps this module, and the initSync above, for any import.
-export const getToken = (imageRef, options) => wasmGetToken(imageRef, options);
+const shared = sharedClient();
+export const getToken = fastGetToken(() => shared, new FastTokens(), (imageRef, options) => wasmGetToken(imageRef, options));
 export const parseReference = (imageRef) => wasmParseReference(imageRef);
 export const parseChallenges = (headerValue) => wasmParseChallenges(headerValue);
 
 // The registry calls on the module-wide client, like getToken.
-const shared = sharedClient();
 export const { registryFetch, listTags, tagPages, catalog, getManifest, headManifest, getImageConfig, deleteManifest } = moduleCalls(() => shared);
 
 /** Already loaded at import; kept so code shared with browsers can call it. */

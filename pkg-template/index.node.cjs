@@ -1,17 +1,21 @@
 // Node (require). The wasm-bindgen nodejs glue compiles the module synchronously at load.
 "use strict";
 const wasm = require("./node.cjs");
-const { RegistryAuthError, disposable, moduleCalls } = require("./common.cjs");
+const { RegistryAuthError, disposable, moduleCalls, FastTokens, fastGetToken, kvStore, cacheStore, webStorageStore, storeIo } = require("./common.cjs");
 
 wasm.__setErrorClass(RegistryAuthError);
+wasm.__setStoreIo(storeIo);
 const shared = wasm.sharedClient();
 
 module.exports = {
-  getToken: wasm.getToken,
+  getToken: fastGetToken(() => shared, new FastTokens(), wasm.getToken),
   parseReference: wasm.parseReference,
   parseChallenges: wasm.parseChallenges,
   RegistryClient: disposable(wasm.RegistryClient),
   RegistryAuthError,
+  kvStore,
+  cacheStore,
+  webStorageStore,
   ...moduleCalls(() => shared),
   /** Already loaded at require; kept so code shared with browsers can call it. */
   init: () => Promise.resolve(),

@@ -1,6 +1,7 @@
-// The demo server behind `npm start`, importable by the tests: `startDemo({ port })` starts the
-// local registry (the test fixture: distribution 2.8.2 with token auth, CORS proxy, seeded images)
-// and one HTTP server on 127.0.0.1 that serves
+// The demo server behind `npm start`, importable by the tests: `startDemo({ port, registry })` starts
+// the local registry (tests/fixtures/local-registry.mjs: distribution 2.8.2 behind a CORS front when
+// installed, else the built-in Node registry; token auth; the seed of tests/fixtures/seed.mjs pushed
+// through the package) and one HTTP server on 127.0.0.1 that serves
 //
 //   /               www/ (the dashboard, plain ES modules)
 //   /pkg/…          the built package (pkg/index.browser.js and its .wasm)
@@ -16,7 +17,10 @@ import { createReadStream, existsSync, statSync } from "node:fs";
 import { createServer, request as httpRequest } from "node:http";
 import { request as httpsRequest } from "node:https";
 import { extname, join, normalize, sep } from "node:path";
-import { SEED, startDistribution, TEST_USERS } from "../tests/fixtures/distribution.mjs";
+import { TEST_USERS } from "../tests/fixtures/distribution.mjs";
+import { startLocalRegistry } from "../tests/fixtures/local-registry.mjs";
+import { closeServer } from "../tests/fixtures/registry-protocol.mjs";
+import { RATE_LIMIT, REPOSITORIES, seedDescription } from "../tests/fixtures/seed.mjs";
 import { root } from "./lib.mjs";
 
 const CONTENT_TYPES = {
@@ -51,14 +55,30 @@ const PROXY_HOST = /^(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,62})(?:\.[A-Za-z0-9](?:[A-Z
  * @param {object} [opts]
  * @param {number} [opts.port]   port on 127.0.0.1; 0 (default) picks a free one
  * @param {boolean} [opts.proxy] enable the /proxy/ route (default true)
- * @returns {Promise<{url: string, port: number, registry: object, stop: () => Promise<void>}>}
+ * @param {"auto"|"builtin"|"distribution"} [opts.registry] the back end (default "auto": distribution when installed)
+ * @param {object} [opts.pkg]    the package module the seed is pushed with (default: the built pkg/index.node.mjs)
+ * @returns {Promise<{url: string, port: number, backend: string, registry: object, stop: () => Promise<void>}>}
  */
 export async function startDemo(opts = {}) {
   const { port = 0, proxy = true } = opts;
   if (!existsSync(join(root, "pkg", "index.browser.js"))) {
     throw new Error("pkg/ is not built: run `npm run build` (npm start does it first)");
   }
-  const registry = await startDistribution({ cors: true });
+  const registry = await startLocalRegistry({ backend: opts.registry ?? "auto", pkg: opts.pkg });
+  // Whatever fails from here on (the seed's description, the listen), the registry and its token
+  // server (and distribution's process) stop before the error goes up: nothing is left running.
+  try {
+    return await serveDemo(registry, { port, proxy });
+  } catch (err) {
+    await registry.stop().catch(() => {});
+    throw err;
+  }
+}
+
+/** The demo server on `port` for the started `registry`; its `stop()` stops both. */
+async function serveDemo(registry, { port, proxy }) {
+  const seed = seedDescription();
+  const examples = [REPOSITORIES.alpine, REPOSITORIES.app, REPOSITORIES.secret];
   const server = createServer();
   let origin = "";
   let hosts = new Set();
@@ -93,17 +113,20 @@ export async function startDemo(opts = {}) {
     createReadStream(file).pipe(res);
   }
 
-  /** What the page shows as examples. The passwords are the fixture's test-only ones. */
+  /** What the page needs to know. The passwords are the fixture's test-only ones. */
   function config() {
     return {
-      registry: registry.corsHost, // through the fixture's CORS proxy: what a browser can use
-      registryNoCors: registry.host, // distribution itself: its 401 hides WWW-Authenticate from pages
+      registry: registry.corsHost, // with CORS (distribution: its CORS front; builtin: its CORS listener)
+      registryNoCors: registry.host, // without CORS: a page cannot read its 401s (the package's CORS hint shows)
       realm: registry.realm,
       service: registry.service,
-      images: Object.fromEntries(Object.entries(SEED).map(([repo, tags]) => [repo, [...tags]])),
+      images: Object.fromEntries(examples.map((name) => [name, [...seed.repositories.find((r) => r.name === name).tags]])),
       publicPrefix: "library/",
       users: Object.values(TEST_USERS).map((u) => ({ ...u })),
       proxy,
+      backend: registry.backend, // "builtin" | "distribution"
+      seed, // tests/fixtures/seed.mjs seedDescription(): repositories, tag counts, platforms, special repositories
+      rateLimited: RATE_LIMIT.repository,
     };
   }
 
@@ -168,7 +191,6 @@ export async function startDemo(opts = {}) {
       });
     });
   } catch (err) {
-    await registry.stop();
     if (err.code === "EADDRINUSE") err.message = `port ${port} on 127.0.0.1 is in use; pick another with --port or PORT`;
     throw err;
   }
@@ -178,16 +200,10 @@ export async function startDemo(opts = {}) {
 
   let stopped = null;
   const stop = () => {
-    stopped ??= (async () => {
-      await new Promise((resolve) => {
-        server.close(() => resolve());
-        server.closeAllConnections();
-      });
-      await registry.stop();
-    })();
+    stopped ??= closeServer(server).then(() => registry.stop());
     return stopped;
   };
-  return { url: `${origin}/`, port: actualPort, registry, stop };
+  return { url: `${origin}/`, port: actualPort, backend: registry.backend, registry, stop };
 }
 
 function text(res, status, body, headers = {}) {

@@ -11,7 +11,7 @@
 #                                         (libFuzzer is not bit-for-bit deterministic, but two
 #                                         runs here differ by ~1 % in corpus size)
 #
-#   target…   any of: reference challenge token flow link manifest (default: all six, one after
+#   target…   any of: reference challenge token flow link manifest store (default: all seven, one after
 #             another)
 #
 # Why two modes: a time-boxed run from a growing corpus explores further each time, which is
@@ -29,7 +29,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 # --ci: executions per target (about 15 s each on a 2-core machine) and the libFuzzer seed.
-declare -A RUNS=([reference]=300000 [challenge]=50000 [token]=300000 [flow]=30000 [link]=150000 [manifest]=90000)
+declare -A RUNS=([reference]=300000 [challenge]=50000 [token]=300000 [flow]=30000 [link]=150000 [manifest]=90000 [store]=60000)
 CI_SEED=20261129
 
 ci=0
@@ -43,7 +43,7 @@ else
   case "$seconds" in '' | *[!0-9]*) echo "usage: scripts/fuzz.sh [seconds-per-target | --ci] [target…]" >&2; exit 2 ;; esac
 fi
 targets=("$@")
-[ ${#targets[@]} -gt 0 ] || targets=(reference challenge token flow link manifest)
+[ ${#targets[@]} -gt 0 ] || targets=(reference challenge token flow link manifest store)
 
 say() { printf '\033[1m[fuzz]\033[0m %s\n' "$*"; }
 

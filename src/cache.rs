@@ -24,18 +24,21 @@ pub struct Bounded<V> {
     capacity: usize,
     /// A use counter rather than the clock, so recency is exact even within one millisecond.
     tick: u64,
+    /// Counts every entry that left or was replaced (expiry, eviction, removal, clearing), so a
+    /// copy kept outside (the JS fast path) knows when it may no longer agree with this map.
+    removals: u64,
 }
 
 impl<V> Bounded<V> {
     pub fn new(capacity: usize) -> Bounded<V> {
-        Bounded { entries: HashMap::new(), capacity: capacity.max(1), tick: 0 }
+        Bounded { entries: HashMap::new(), capacity: capacity.max(1), tick: 0, removals: 0 }
     }
 
     /// The value if present and not expired at `now` (an expired one is dropped).
     pub fn get(&mut self, key: &str, now: u64) -> Option<&V> {
         let expired = self.entries.get(key)?.expires_at <= now;
         if expired {
-            self.entries.remove(key);
+            self.remove(key);
             return None;
         }
         self.tick += 1;
@@ -50,15 +53,29 @@ impl<V> Bounded<V> {
             self.evict(now);
         }
         self.tick += 1;
-        self.entries.insert(key, Entry { value, expires_at, last_used: self.tick });
+        if self.entries.insert(key, Entry { value, expires_at, last_used: self.tick }).is_some() {
+            self.removals += 1;
+        }
     }
 
     pub fn remove(&mut self, key: &str) {
-        self.entries.remove(key);
+        if self.entries.remove(key).is_some() {
+            self.removals += 1;
+        }
     }
 
     pub fn clear(&mut self) {
+        self.removals += self.entries.len() as u64;
         self.entries.clear();
+    }
+
+    /// When the entry stops being served, without touching its recency.
+    pub fn expiry(&self, key: &str) -> Option<u64> {
+        self.entries.get(key).map(|e| e.expires_at)
+    }
+
+    pub fn removals(&self) -> u64 {
+        self.removals
     }
 
     pub fn len(&self) -> usize {
@@ -74,8 +91,10 @@ impl<V> Bounded<V> {
     }
 
     fn evict(&mut self, now: u64) {
+        let before = self.entries.len();
         self.entries.retain(|_, e| e.expires_at > now);
         if self.entries.len() < self.capacity {
+            self.removals += (before - self.entries.len()) as u64;
             return;
         }
         // Drop exactly the least recently used eighth. The ticks are distinct, so the cutoff is
@@ -93,6 +112,7 @@ impl<V> Bounded<V> {
         }
         let cutoff = lo;
         self.entries.retain(|_, e| e.last_used > cutoff);
+        self.removals += (before - self.entries.len()) as u64;
     }
 }
 
@@ -140,6 +160,25 @@ mod tests {
         for i in 8..64u64 {
             assert!(c.get(&format!("k{i}"), 0).is_some(), "k{i} was used recently");
         }
+    }
+
+    #[test]
+    fn removals_count_every_departure() {
+        let mut c = Bounded::new(2);
+        c.insert("a".into(), 1, 100, 0);
+        c.insert("b".into(), 2, 100, 0);
+        assert_eq!(c.removals(), 0);
+        assert_eq!(c.expiry("a"), Some(100));
+        c.insert("a".into(), 3, 100, 0);
+        assert_eq!(c.removals(), 1, "replaced");
+        c.insert("c".into(), 4, 100, 0);
+        assert_eq!(c.removals(), 2, "evicted");
+        assert!(c.get("c", 100).is_none());
+        assert_eq!(c.removals(), 3, "expired");
+        c.remove("nothing");
+        assert_eq!(c.removals(), 3);
+        c.clear();
+        assert_eq!(c.removals(), 4, "cleared");
     }
 
     #[test]

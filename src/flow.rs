@@ -60,6 +60,9 @@ pub struct Client {
     tokens: Bounded<Cached>,
     /// Realms that refused the OAuth2 POST; later calls go straight to GET.
     get_only: Bounded<Cached>,
+    /// Whether a token read from a shared store was ever cached here (under its store key, as
+    /// its realm is not yet known): only then does a call without a cached challenge look there.
+    store_aliases: bool,
 }
 
 #[derive(Clone, Debug)]
@@ -85,6 +88,7 @@ impl Client {
             challenges: Bounded::new(CHALLENGE_CACHE_CAPACITY),
             tokens: Bounded::new(tokens),
             get_only: Bounded::new(CHALLENGE_CACHE_CAPACITY),
+            store_aliases: false,
         }
     }
 
@@ -106,6 +110,26 @@ impl Client {
         let Ok(base_url) = parse_base(base) else { return };
         if let Ok(auth @ Auth::Bearer { .. }) = select_challenge(Some(www_authenticate), &base_url) {
             self.challenges.insert(base_url.to_string(), Cached::Challenge(auth), now.saturating_add(CHALLENGE_TTL_MS), now);
+        }
+    }
+
+    /// Changes whenever a token or challenge leaves the caches (expiry, eviction, refusal,
+    /// clearing, replacement): an answer copied out earlier is good only while this is unchanged.
+    pub fn generation(&self) -> u64 {
+        self.tokens.removals().wrapping_add(self.challenges.removals())
+    }
+
+    /// Until when `grant` (a cached answer to `flow`, just given) will be given again unchanged:
+    /// the earlier of its token's and its challenge's expiry. None when the grant is not cached.
+    pub fn fresh_until(&self, flow: &Flow, grant: &Grant) -> Option<u64> {
+        let challenge = self.challenges.expiry(&flow.base_text);
+        let token = match &grant.cache_key {
+            Some(key) => Some(self.tokens.expiry(key)?),
+            None => None,
+        };
+        match (challenge, token) {
+            (Some(c), Some(t)) => Some(c.min(t)),
+            (c, t) => c.or(t),
         }
     }
 
@@ -135,6 +159,8 @@ struct CachedToken {
     expires_at: u64,
     refresh_token: Option<String>,
     scope: Option<Vec<String>>,
+    /// Realm and service as a store reported them (tokens read from a store only).
+    reported: Option<(String, Option<String>)>,
 }
 
 /// The parts of a token's cache key a flow knows before the challenge names the realm.
@@ -272,6 +298,9 @@ pub struct Grant {
     pub registry: String,
     pub repository: String,
     pub refresh_token: Option<String>,
+    /// The token was just issued by the token server (not read from a cache or store): the one
+    /// case where it is written to a shared store.
+    pub fresh: bool,
 }
 
 #[derive(Debug)]
@@ -404,7 +433,50 @@ impl Flow {
 
     pub fn start(&mut self, client: &mut Client, now: u64) -> Step {
         let step = self.start_inner(client, now);
+        if client.store_aliases && matches!(step, Step::Send(_)) {
+            if let Some(alias) = self.store_key().and_then(|k| self.cached_alias(client, k, now)) {
+                self.state = State::Finished;
+                return alias;
+            }
+        }
         self.scrub(step)
+    }
+
+    /// The key this call's token has in a shared store (see [`crate::store`]): what a fresh
+    /// isolate knows before any request. None for `offline` calls, which want a refresh token
+    /// that a store never holds.
+    pub fn store_key(&self) -> Option<String> {
+        (!self.offline).then(|| crate::store::key(&self.base_text, &self.scope_text, &self.credentials))
+    }
+
+    /// A token read from a store (already checked by [`crate::store::decode`]): cached in
+    /// memory under its store key and given as this call's answer. Its realm is only reported,
+    /// never used: a store's content decides no request.
+    pub fn from_store(&mut self, client: &mut Client, store_key: String, stored: crate::store::Stored, now: u64) -> Step {
+        let fresh_until = stored.expires_at.saturating_sub(REFRESH_MARGIN_MS);
+        let cached = CachedToken {
+            token: stored.token,
+            expires_at: stored.expires_at,
+            refresh_token: None,
+            scope: Some(stored.scope),
+            reported: Some((stored.realm, stored.service)),
+        };
+        client.tokens.insert(store_key.clone(), Cached::Token(cached), fresh_until, now);
+        client.store_aliases = true;
+        self.cached_alias(client, store_key, now).unwrap_or_else(|| Step::Failed(Error::new(Code::Network, "internal: stored token lost")))
+    }
+
+    fn cached_alias(&mut self, client: &mut Client, store_key: String, now: u64) -> Option<Step> {
+        let Some(Cached::Token(t)) = client.tokens.get(&store_key, now) else { return None };
+        let t = t.clone();
+        self.state = State::Finished;
+        let (realm, service) = t.reported.map_or((None, None), |(r, s)| (Some(r), s));
+        let mut g = self.grant(Some(format!("Bearer {}", t.token)), Some(t.token), Some(t.expires_at), None, realm, service);
+        if let Some(scope) = t.scope {
+            g.scope = scope;
+        }
+        g.cache_key = Some(store_key);
+        Some(Step::Done(g))
     }
 
     pub fn on_response(&mut self, client: &mut Client, response: Response, now: u64) -> Step {
@@ -732,12 +804,15 @@ impl Flow {
             expires_at,
             refresh_token: decoded.refresh_token,
             scope: decoded.scope.as_deref().map(split_list),
+            reported: None,
         };
         client.tokens.insert(key.clone(), Cached::Token(cached.clone()), fresh_until, now);
         if attempt == Attempt::GetAfterPost {
             client.get_only.insert(realm.text(), Cached::GetOnly, now.saturating_add(CHALLENGE_TTL_MS), now);
         }
-        Step::Done(self.bearer_grant(cached, &realm, service, key))
+        let mut grant = self.bearer_grant(cached, &realm, service, key);
+        grant.fresh = true;
+        Step::Done(grant)
     }
 
     fn http_error(&self, code: Code, mut msg: String, r: &Response) -> Error {
@@ -817,6 +892,7 @@ impl Flow {
             registry: self.base_text.clone(),
             repository: self.repository.clone(),
             refresh_token,
+            fresh: false,
         }
     }
 }

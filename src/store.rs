@@ -13,6 +13,7 @@
 //! Pure functions: the shell does the store's I/O, timeouts and counting.
 
 use crate::credentials::Credentials;
+use crate::flow::{Grant, REFRESH_MARGIN_MS};
 use crate::json::{self, Raw};
 use sha2::{Digest, Sha256};
 
@@ -118,6 +119,17 @@ fn key_check(store_key: &str) -> String {
         out.push(char::from(HEX.get(usize::from(b & 15)).copied().unwrap_or(b'0')));
     }
     out
+}
+
+/// What to write for a grant a call just received: (value, expiresAt, ttlSeconds), or None when
+/// it is not a bearer token fresh from its token server with at least two minutes left.
+pub fn for_grant(store_key: &str, grant: &Grant, now: u64) -> Option<(String, u64, u64)> {
+    let (true, Some(token), Some(expires_at), Some(realm)) = (grant.fresh, &grant.token, grant.expires_at, &grant.realm) else {
+        return None;
+    };
+    let stored =
+        Stored { token: token.clone(), expires_at, scope: grant.scope.clone(), realm: realm.clone(), service: grant.service.clone() };
+    encode(store_key, &stored, now, REFRESH_MARGIN_MS)
 }
 
 /// Why a value read back was not used (each counts as a store miss).

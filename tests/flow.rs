@@ -643,3 +643,98 @@ fn cache_is_bounded() {
         assert!(client.stats().tokens <= 32);
     }
 }
+
+/// A shared store between two "isolates" (two clients): the second one needs no request at all,
+/// and only a token the network just issued is ever written.
+#[test]
+fn store_round_trip_between_isolates() {
+    let mut first = Client::new();
+    let mut flow = Flow::new("nginx:1.25", opts(Mode::Authorization)).unwrap();
+    let key = flow.store_key().unwrap();
+    let mut step = flow.start(&mut first, 1_000);
+    let mut sent = 0;
+    let grant = loop {
+        match step {
+            Step::Send(req) => {
+                sent += 1;
+                step = flow.on_response(&mut first, hub(&req), 1_000);
+            }
+            Step::Done(g) => break g,
+            Step::Failed(e) => panic!("{e:?}"),
+        }
+    };
+    assert_eq!(sent, 2);
+    assert!(grant.fresh);
+    let (value, expires_at, ttl) = registry_token::store::for_grant(&key, &grant, 1_000).unwrap();
+    assert_eq!((expires_at, ttl), (301_000, 270));
+    assert!(!value.contains("alice"));
+
+    // The cached answer is not fresh: nothing to write again.
+    let (again, sent) = run(&mut first, "nginx:1.25", opts(Mode::Authorization), 2_000, hub);
+    let again = again.unwrap();
+    assert!(sent.is_empty() && !again.fresh);
+    assert!(registry_token::store::for_grant(&key, &again, 2_000).is_none());
+
+    // Isolate two: its first step would ping; the store answers instead.
+    let mut second = Client::new();
+    let mut flow = Flow::new("nginx:1.25", opts(Mode::Authorization)).unwrap();
+    assert_eq!(flow.store_key().as_deref(), Some(key.as_str()), "the same key from a fresh isolate");
+    assert!(matches!(flow.start(&mut second, 5_000), Step::Send(_)));
+    let stored = registry_token::store::decode(&key, &value, 5_000, 30_000).unwrap();
+    let Step::Done(g) = flow.from_store(&mut second, key.clone(), stored, 5_000) else { panic!("no grant from the store") };
+    assert_eq!(g.token.as_deref(), Some("tok-1"));
+    assert_eq!(g.realm.as_deref(), Some("https://auth.docker.io/token"));
+    assert_eq!(g.service.as_deref(), Some("registry.docker.io"));
+    assert!(!g.fresh);
+    // Later calls in isolate two find it in memory, with no request and no second store read.
+    let (g, sent) = run(&mut second, "nginx:1.25", opts(Mode::Token), 6_000, hub);
+    assert!(sent.is_empty());
+    assert_eq!(g.unwrap().token.as_deref(), Some("tok-1"));
+    // Past its life (minus the margin) it is gone and the network is asked.
+    let (g, sent) = run(&mut second, "nginx:1.25", opts(Mode::Token), 271_000, hub);
+    assert_eq!(sent.len(), 2);
+    assert!(g.unwrap().fresh);
+}
+
+#[test]
+fn store_keys_follow_credentials_and_offline_has_none() {
+    let anonymous = Flow::new("ghcr.io/a/b", opts(Mode::Token)).unwrap().store_key().unwrap();
+    let alice = Flow::new("ghcr.io/a/b", with_password(Mode::Token, "pw1")).unwrap().store_key().unwrap();
+    let alice2 = Flow::new("ghcr.io/a/b", with_password(Mode::Token, "pw2")).unwrap().store_key().unwrap();
+    assert!(anonymous != alice && alice != alice2 && anonymous != alice2);
+    let mut offline = with_password(Mode::Authorization, "pw1");
+    offline.offline = true;
+    assert!(Flow::new("ghcr.io/a/b", offline).unwrap().store_key().is_none());
+    // A value written for alice is refused under the anonymous key.
+    let mut client = Client::new();
+    let mut flow = Flow::new("ghcr.io/a/b", with_password(Mode::Token, "pw1")).unwrap();
+    let mut step = flow.start(&mut client, 0);
+    let grant = loop {
+        match step {
+            Step::Send(req) => step = flow.on_response(&mut client, hub(&req), 0),
+            Step::Done(g) => break g,
+            Step::Failed(e) => panic!("{e:?}"),
+        }
+    };
+    let (value, ..) = registry_token::store::for_grant(&alice, &grant, 0).unwrap();
+    assert!(!value.contains("pw1") && !value.contains("alice"));
+    assert_eq!(registry_token::store::decode(&anonymous, &value, 0, 30_000), Err(registry_token::store::Refused::ForeignKey));
+}
+
+#[test]
+fn generation_and_fresh_until_track_the_caches() {
+    let mut client = Client::new();
+    let g0 = client.generation();
+    let (g, _) = run(&mut client, "nginx:1.25", opts(Mode::Token), 1_000, hub);
+    let g = g.unwrap();
+    assert_eq!(client.generation(), g0, "inserting new entries changes nothing");
+    let flow = Flow::new("nginx:1.25", opts(Mode::Token)).unwrap();
+    // Token of 300 s, refreshed 30 s early; the challenge lives an hour.
+    assert_eq!(client.fresh_until(&flow, &g), Some(271_000));
+    client.forget(g.cache_key.as_deref().unwrap());
+    assert_ne!(client.generation(), g0);
+    assert_eq!(client.fresh_until(&flow, &g), None, "the token is gone");
+    let g1 = client.generation();
+    client.clear();
+    assert_ne!(client.generation(), g1);
+}

@@ -1043,3 +1043,54 @@ mod seeds {
         replay("flow", super::flow);
     }
 }
+
+// ---------------------------------------------------------------------------------------------
+// Token store values
+
+/// A value read back from a shared store is whatever someone wrote there. `decode` never panics
+/// and accepts only a value that re-encodes to what it read (same token, expiry, scope, realm,
+/// service) under the same key, never under another key, and never one inside the refresh margin.
+/// Arbitrary tokens, scopes and realms written by `encode` always read back unchanged.
+pub fn store(data: &[u8]) {
+    use registry_token::store::{decode, encode, key, Refused, Stored};
+    const MARGIN: u64 = 30_000;
+    let Some((&clock, rest)) = data.split_first() else { return };
+    let now = 1_700_000_000_000 + u64::from(clock) * 7_919;
+    let text = String::from_utf8_lossy(rest);
+    let mine = key("https://ghcr.io", "repository:a/b:pull", &Credentials::default());
+    let theirs = key(
+        "https://ghcr.io",
+        "repository:a/b:pull",
+        &Credentials { username: Some(USERNAME.into()), password: Some(PASSWORD.into()), refresh_token: None },
+    );
+    match decode(&mine, &text, now, MARGIN) {
+        Ok(stored) => {
+            assert!(stored.expires_at > now + MARGIN, "{text:?}: a token inside the refresh margin was accepted");
+            assert!(!stored.token.is_empty() && !stored.token.bytes().any(|b| b < 0x20 || b == 0x7f), "{text:?}: an unusable token");
+            assert_eq!(decode(&theirs, &text, now, MARGIN), Err(Refused::ForeignKey), "{text:?}: accepted under another key");
+            if let Some((again, _, _)) = encode(&mine, &stored, now, MARGIN) {
+                assert_eq!(decode(&mine, &again, now, MARGIN).as_ref(), Ok(&stored), "{text:?}: re-encoding changed it");
+            }
+        }
+        Err(_) => {}
+    }
+    // The same bytes as the fields of a value the package writes.
+    let mut parts = text.splitn(4, '\n');
+    let token: String = parts.next().unwrap_or("").chars().filter(|c| !c.is_control()).collect();
+    if token.is_empty() {
+        return;
+    }
+    let stored = Stored {
+        token,
+        expires_at: now + 120_000 + u64::from(clock) * 1_000,
+        scope: parts.next().unwrap_or("").split(' ').filter(|s| !s.is_empty()).map(str::to_string).collect(),
+        realm: parts.next().unwrap_or("").to_string(),
+        service: parts.next().map(str::to_string),
+    };
+    let (value, expires_at, ttl) =
+        encode(&mine, &stored, now, MARGIN).unwrap_or_else(|| panic!("{stored:?}: two minutes left, not written"));
+    assert_eq!(expires_at, stored.expires_at);
+    assert!(ttl >= 60, "{stored:?}: ttl {ttl} under KV's minimum");
+    assert_eq!(decode(&mine, &value, now, MARGIN).as_ref(), Ok(&stored), "{value:?} did not read back");
+    assert_eq!(decode(&theirs, &value, now, MARGIN), Err(Refused::ForeignKey));
+}

@@ -9,6 +9,7 @@ mod convert;
 mod credentials;
 mod http;
 mod registry;
+mod store;
 #[cfg(test)]
 mod tests;
 
@@ -42,6 +43,9 @@ struct Flight {
     waiters: Cell<usize>,
     fetch: Option<Function>,
     clock: Option<Function>,
+    store: Option<JsValue>,
+    /// False for a re-authorization after a refusal: it must not be handed a stored token.
+    reads_store: bool,
 }
 
 /// The same function object, or both absent.
@@ -49,6 +53,15 @@ fn same_function(a: &Option<Function>, b: &Option<Function>) -> bool {
     match (a, b) {
         (None, None) => true,
         (Some(a), Some(b)) => Object::is(a, b),
+        _ => false,
+    }
+}
+
+/// The same store object, or both absent: a call with its own store reads and writes it.
+fn same_store(a: &Option<JsValue>, b: &Option<store::Store>) -> bool {
+    match (a, b) {
+        (None, None) => true,
+        (Some(a), Some(b)) => Object::is(a, b.object()),
         _ => false,
     }
 }
@@ -64,6 +77,11 @@ struct Inner {
     /// registry share the challenge request instead of each pinging.
     pings: RefCell<Vec<(String, Rc<Ping>)>>,
     next_id: Cell<u64>,
+    store_counts: JsValue,
+    /// `{ generation }`: the core's cache generation, pushed whenever it changes, so the JS fast
+    /// path of `getToken` checks it with a property read instead of a call into wasm.
+    cache_state: JsValue,
+    pushed_generation: Cell<u64>,
 }
 
 /// One challenge request that several flights wait on.
@@ -107,6 +125,10 @@ struct Extra {
     registry_only: bool,
     /// Credentials an earlier step of the same call already resolved (a re-authorization).
     credentials: Option<Credentials>,
+    /// The registry refused the token this call had: a store may still hold it (deletes are
+    /// asynchronous, and eventually consistent in Workers KV), so the store is not read, only
+    /// written with the new token.
+    refused: bool,
 }
 
 /// What one call resolved from its arguments.
@@ -117,6 +139,8 @@ struct Call {
     clock: Option<Function>,
     signal: Option<JsValue>,
     timeout_ms: Option<f64>,
+    store: Option<store::Store>,
+    read_store: bool,
 }
 
 impl Inner {
@@ -127,6 +151,22 @@ impl Inner {
             flights: RefCell::new(Vec::new()),
             pings: RefCell::new(Vec::new()),
             next_id: Cell::new(0),
+            store_counts: store::new_counts(),
+            cache_state: {
+                let o: JsValue = Object::new().into();
+                set(&o, "generation", &JsValue::from_f64(0.0));
+                o
+            },
+            pushed_generation: Cell::new(0),
+        }
+    }
+
+    /// Publishes the core's cache generation after anything that may have changed it.
+    fn sync_generation(&self) {
+        let g = self.core.borrow().generation();
+        if g != self.pushed_generation.get() {
+            self.pushed_generation.set(g);
+            set(&self.cache_state, "generation", &JsValue::from_f64(g as f64));
         }
     }
 
@@ -181,6 +221,8 @@ impl Inner {
             clock: o.function("now")?,
             signal: o.signal()?,
             timeout_ms: o.timeout_ms(DEFAULT_TIMEOUT_MS)?,
+            store: store::from_options(&o)?,
+            read_store: !extra.refused,
         };
         Ok((call, pending))
     }
@@ -236,27 +278,35 @@ async fn resolve_pending(c: &mut Call, pending: Promise) -> Result<(), JsValue> 
 }
 
 fn join_or_start(inner: &Rc<Inner>, mut c: Call, mode: Mode) -> Promise {
+    let (signal, timeout_ms) = (c.signal.take(), c.timeout_ms);
     let existing = inner
         .flights
         .borrow()
         .iter()
-        .find(|(k, f)| *k == c.key && same_function(&f.fetch, &c.fetch) && same_function(&f.clock, &c.clock))
+        .find(|(k, f)| {
+            *k == c.key
+                && same_function(&f.fetch, &c.fetch)
+                && same_function(&f.clock, &c.clock)
+                && same_store(&f.store, &c.store)
+                && f.reads_store == c.read_store
+        })
         .map(|(_, f)| f.clone());
     let flight = match existing {
         Some(f) => f,
         None => {
             let now = now_ms(c.clock.as_ref());
             let step = c.flow.start(&mut inner.core.borrow_mut(), now);
+            inner.sync_generation();
             match step {
                 // The cached path: no request, no timer, no allocation beyond the answer.
                 Step::Done(g) => return Promise::resolve(&result_value(&g, mode)),
                 Step::Failed(e) => return Promise::reject(&error_to_js(&e, None)),
-                Step::Send(first) => start_flight(inner, c.flow, first, c.key, c.fetch, c.clock, mode),
+                Step::Send(first) => start_flight(inner, c, first, mode),
             }
         }
     };
     flight.waiters.set(flight.waiters.get() + 1);
-    let (inner, signal, timeout_ms) = (inner.clone(), c.signal, c.timeout_ms);
+    let inner = inner.clone();
     future_to_promise(async move {
         let cancel = Cancel::new(signal.as_ref(), timeout_ms);
         let race = Promise::race(&Array::of2(&flight.promise, &cancel.promise));
@@ -288,30 +338,66 @@ fn remove_flight(inner: &Inner, id: u64) {
     inner.flights.borrow_mut().retain(|(_, f)| f.id != id);
 }
 
-fn start_flight(
-    inner: &Rc<Inner>,
-    flow: Flow,
-    first: Request,
-    key: String,
-    fetch: Option<Function>,
-    clock: Option<Function>,
-    mode: Mode,
-) -> Rc<Flight> {
+fn start_flight(inner: &Rc<Inner>, c: Call, first: Request, mode: Mode) -> Rc<Flight> {
     let id = inner.next_id.get();
     inner.next_id.set(id + 1);
     let controller = AbortController::new().ok();
     let signal = controller.as_ref().map_or(JsValue::UNDEFINED, AbortController::signal);
+    let Call { mut flow, key, fetch, clock, store, timeout_ms, read_store, .. } = c;
+    let store_object = store.as_ref().map(|s| s.object().clone());
     let runner = {
         let inner = inner.clone();
         let (fetch, clock) = (fetch.clone(), clock.clone());
         async move {
-            let result = drive(&inner, flow, first, fetch.as_ref(), clock.as_ref(), &signal).await;
+            // Memory missed; a shared store comes before the network.
+            let store = store.and_then(|s| flow.store_key().map(|k| (s, k)));
+            let mut result = None;
+            if let (Some((s, k)), true) = (&store, read_store) {
+                // Half the call's own time at most, so a hanging store leaves the network the rest.
+                let wait_ms = timeout_ms.map_or(store::WAIT_MS, |t| (t / 2.0).min(store::WAIT_MS));
+                if let Some(value) = store::read(s, &inner.store_counts, k, wait_ms).await {
+                    let now = now_ms(clock.as_ref());
+                    match crate::store::decode(k, &value, now, crate::flow::REFRESH_MARGIN_MS) {
+                        Ok(stored) => {
+                            store::count(&inner.store_counts, "storeHits");
+                            let step = flow.from_store(&mut inner.core.borrow_mut(), k.clone(), stored, now);
+                            inner.sync_generation();
+                            result = Some(match step {
+                                Step::Done(g) => Ok(g),
+                                Step::Failed(e) => Err(error_to_js(&e, None)),
+                                Step::Send(_) => {
+                                    Err(error_to_js(&Error::new(Code::Network, "internal: a stored token asked for a request"), None))
+                                }
+                            });
+                        }
+                        Err(_) => store::count(&inner.store_counts, "storeMisses"),
+                    }
+                }
+            }
+            let result = match result {
+                Some(r) => r,
+                None => drive(&inner, flow, first, fetch.as_ref(), clock.as_ref(), &signal).await,
+            };
+            if let (Ok(g), Some((s, k))) = (&result, &store) {
+                if let Some((value, expires_at, ttl)) = crate::store::for_grant(k, g, now_ms(clock.as_ref())) {
+                    store::write(s, &inner.store_counts, k, &value, expires_at, ttl);
+                }
+            }
             // Finished: the next identical call starts afresh (and finds the cache).
             remove_flight(&inner, id);
             result.map(|g| result_value(&g, mode))
         }
     };
-    let flight = Rc::new(Flight { id, promise: future_to_promise(runner), controller, waiters: Cell::new(0), fetch, clock });
+    let flight = Rc::new(Flight {
+        id,
+        promise: future_to_promise(runner),
+        controller,
+        waiters: Cell::new(0),
+        fetch,
+        clock,
+        store: store_object,
+        reads_store: read_store,
+    });
     inner.flights.borrow_mut().push((key, flight.clone()));
     flight
 }
@@ -364,12 +450,14 @@ async fn drive(
                 // Read everything JavaScript may compute (getters on the error) before borrowing.
                 let detail = convert::describe_js_error(&js_err);
                 let e = flow.on_network_error(&mut inner.core.borrow_mut(), &detail);
+                inner.sync_generation();
                 let cause = if flow.has_secrets() { convert::scrubbed_copy(&js_err, &|t| flow.redact(t), 0) } else { js_err };
                 return Err(error_to_js(&e, Some(&cause)));
             }
         };
         let now = now_ms(clock);
         let step = flow.on_response(&mut inner.core.borrow_mut(), response, now);
+        inner.sync_generation();
         match step {
             Step::Send(next) => request = next,
             Step::Done(g) => return Ok(g),
@@ -385,6 +473,7 @@ impl RegistryClient {
     pub fn new(defaults: JsValue) -> Result<RegistryClient, JsValue> {
         OptionReader::check_object(&defaults, "RegistryClient defaults")?;
         credentials::check_defaults(&defaults)?;
+        store::from_options(&OptionReader { call: &defaults, defaults: &JsValue::UNDEFINED })?;
         // A copy: later changes to the caller's object must not change this client.
         let copy: JsValue =
             if defaults.is_object() { Object::assign(&Object::new(), defaults.unchecked_ref()).into() } else { JsValue::UNDEFINED };
@@ -402,10 +491,37 @@ impl RegistryClient {
         call(&self.inner, image_ref, options, Mode::Authorization)
     }
 
+    /// For the JavaScript fast path of `getToken(imageRef)` called without options: the answer
+    /// this client would give now from its caches, as `[token, freshUntil, generation]`, or
+    /// undefined when it would not answer from memory (or the client's defaults ask a function
+    /// for credentials, which must then be asked on every call). The entry holds while
+    /// [`RegistryClient::cache_state`]'s generation is unchanged and the caller's clock is before `freshUntil`.
+    #[wasm_bindgen(js_name = cachedEntry)]
+    pub fn cached_entry(&self, image_ref: JsValue) -> JsValue {
+        let Ok((mut c, None)) = self.inner.prepare(&image_ref, &JsValue::UNDEFINED, Mode::Token, &Extra::default()) else {
+            return JsValue::UNDEFINED;
+        };
+        let now = now_ms(c.clock.as_ref());
+        let mut core = self.inner.core.borrow_mut();
+        let Step::Done(g) = c.flow.start(&mut core, now) else { return JsValue::UNDEFINED };
+        let Some(until) = core.fresh_until(&c.flow, &g) else { return JsValue::UNDEFINED };
+        let generation = core.generation() as f64;
+        drop(core);
+        self.inner.sync_generation();
+        Array::of3(&result_value(&g, Mode::Token), &JsValue::from_f64(until as f64), &JsValue::from_f64(generation)).into()
+    }
+
+    /// `{ generation }`, kept current by this client (see [`RegistryClient::cached_entry`]).
+    #[wasm_bindgen(js_name = cacheState)]
+    pub fn cache_state(&self) -> JsValue {
+        self.inner.cache_state.clone()
+    }
+
     /// Forgets tokens, challenges and per-realm facts. Calls in flight finish normally.
     #[wasm_bindgen(js_name = clearCache)]
     pub fn clear_cache(&self) {
         self.inner.core.borrow_mut().clear();
+        self.inner.sync_generation();
     }
 
     /// Cache occupancy, for monitoring and for tests of the bound.
@@ -416,6 +532,7 @@ impl RegistryClient {
         set(&o, "tokenCapacity", &JsValue::from_f64(s.token_capacity as f64));
         set(&o, "challenges", &JsValue::from_f64(s.challenges as f64));
         set(&o, "inFlight", &JsValue::from_f64(self.inner.flights.borrow().len() as f64));
+        Object::assign(o.unchecked_ref::<Object>(), self.inner.store_counts.unchecked_ref::<Object>());
         // The module's linear memory (shared by every client of this instance; it never
         // shrinks): what an edge isolate watches for leaks.
         let memory = wasm_bindgen::memory().unchecked_into::<js_sys::WebAssembly::Memory>();

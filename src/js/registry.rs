@@ -53,6 +53,14 @@ struct Session {
     /// The current `Authorization` value and the cache key of its token.
     authorization: Option<String>,
     token_key: Option<String>,
+    /// The caller's `tokenStore` and the store key of the current token, so a token the
+    /// registry refuses is deleted there too.
+    store: Option<(super::store::Store, String)>,
+}
+
+/// The call's store and its token's key there, when it has a store.
+fn stored_under(c: &super::Call) -> Option<(super::store::Store, String)> {
+    Some((c.store.clone()?, c.flow.store_key()?))
 }
 
 impl Session {
@@ -86,7 +94,9 @@ impl Session {
             key_parts: c.flow.key_parts(),
             authorization: None,
             token_key: None,
+            store: None,
         };
+        session.store = stored_under(&c);
         let grant = JsFuture::from(join_or_start(inner, c, Mode::Authorization)).await?;
         session.take_grant(&grant);
         Ok(session)
@@ -108,21 +118,32 @@ impl Session {
                 if let Some(key) = &self.token_key {
                     core.forget(key);
                 }
+                if let Some((_, key)) = &self.store {
+                    // A token read from a store is cached under its store key.
+                    core.forget(key);
+                }
             }
             if let Some(header) = challenge {
                 core.learn_challenge(&self.base.text(), header, now);
             }
+        }
+        self.inner.sync_generation();
+        // Outside the borrow: the store is JavaScript, which may call back into this client.
+        if let (true, Some((store, key))) = (forget, &self.store) {
+            super::store::remove(store, &self.inner.store_counts, key);
         }
         let mut extra = self.extra.clone();
         extra.scopes = scopes;
         // The credentials this session already resolved: a `credentials` function is asked once
         // per call, not again for every page or retry.
         extra.credentials = Some(self.credentials.clone());
+        extra.refused = forget;
         let (mut c, pending) = self.inner.prepare(&self.target, &self.options, Mode::Authorization, &extra)?;
         if let Some(p) = pending {
             resolve_pending(&mut c, p).await?;
         }
         self.key_parts = c.flow.key_parts();
+        self.store = stored_under(&c);
         let grant = JsFuture::from(join_or_start(&self.inner, c, Mode::Authorization)).await?;
         self.take_grant(&grant);
         Ok(())

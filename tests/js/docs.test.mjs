@@ -162,11 +162,17 @@ globalThis.fetch = function guardedFetch(input, init) {
   }
   return realFetch(input, init);
 };
+// A Worker's env (a Workers KV namespace bound as TOKENS, in memory) and ctx, for Worker
+// modules and for fragments that name them; the work handed to waitUntil is awaited at the end.
+const kv = new Map();
+const env = { TOKENS: { get: async (k) => kv.get(k) ?? null, put: async (k, v) => void kv.set(k, v), delete: async (k) => void kv.delete(k) } };
+const pending = [];
+const ctx = { waitUntil: (p) => void pending.push(p), passThroughOnException() {} };
+Object.assign(globalThis, { env, ctx });
 const mod = await import(pathToFileURL(process.argv[2]).href);
 const worker = mod.default;
 if (worker && typeof worker.fetch === "function") {
-  const ctx = { waitUntil() {}, passThroughOnException() {} };
-  const res = await worker.fetch(new Request("http://127.0.0.1/"), {}, ctx);
+  const res = await worker.fetch(new Request("http://127.0.0.1/"), env, ctx);
   const body = await res.text();
   if (!res.ok) {
     console.error(\`docs test: the Worker answered \${res.status}: \${body}\`);
@@ -174,6 +180,8 @@ if (worker && typeof worker.fetch === "function") {
   }
   console.log(\`docs test: the Worker answered \${res.status}: \${body.slice(0, 200)}\`);
 }
+await Promise.all(pending);
+if (pending.length) console.log(\`docs test: \${pending.length} waitUntil task(s) settled; \${kv.size} KV entr\${kv.size === 1 ? "y" : "ies"}\`);
 `;
 
 const samples = [];

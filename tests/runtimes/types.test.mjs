@@ -63,6 +63,24 @@ const USE = `
     console.log(res.status, tags, repos, platforms, d.digest, created, labels, r2, tags2, repos2);
   }
   void registryCalls();
+
+  // Token stores (the token-store issue): the three adapters, a hand-written store, the stats.
+  declare const kv: { get(key: string): Promise<string | null>; put(key: string, value: string, o?: { expirationTtl?: number }): Promise<void>; delete(key: string): Promise<void> };
+  declare const ctx: { waitUntil(p: Promise<unknown>): void };
+  const mine: TokenStore = {
+    get: (key: string) => (key.startsWith("rt1-") ? null : undefined),
+    put: async (_key: string, _value: string, o: { expiresAt: number; ttlSeconds: number }) => void (o.expiresAt + o.ttlSeconds),
+  };
+  const stored = new RegistryClient({ tokenStore: kvStore(kv, { prefix: "t:" }), waitUntil: (p) => ctx.waitUntil(p) });
+  async function stores(): Promise<void> {
+    await stored.getToken("nginx", { tokenStore: cacheStore(await caches.open("tokens"), { baseUrl: "https://tokens.invalid/" }) });
+    await getToken("nginx", { tokenStore: webStorageStore(sessionStorage), waitUntil: (p: Promise<unknown>) => void p });
+    await getToken("nginx", { tokenStore: mine });
+    const s = stored.stats();
+    const counts: number = s.storeHits + s.storeMisses + s.storeErrors;
+    console.log(counts);
+  }
+  void stores();
 `;
 
 const MISUSE = `
@@ -73,14 +91,19 @@ const MISUSE = `
   new RegistryClient({ password: "p" });
   void new RegistryClient().listTags("x", { pageSize: "100" });
   void getManifest("x").then((m) => { const t: number = m.digest; });
+  void getToken("x", { tokenStore: { get: (k: string) => k } });
+  void getToken("x", { waitUntil: 5 });
+  kvStore(sessionStorage);
 `;
 
-const NAMES = "getToken, parseReference, parseChallenges, init, RegistryClient, registryFetch, listTags, tagPages, catalog, getManifest, headManifest, getImageConfig, deleteManifest";
-const TYPES = "Authorization, ImageReference, RegistryAuthError, RegistryAuthErrorCode, Manifest, Descriptor, Platform, ImageConfig";
+const NAMES =
+  "getToken, parseReference, parseChallenges, init, RegistryClient, registryFetch, listTags, tagPages, catalog, getManifest, headManifest, getImageConfig, deleteManifest, kvStore, cacheStore, webStorageStore";
+const TYPES = "Authorization, ImageReference, RegistryAuthError, RegistryAuthErrorCode, Manifest, Descriptor, Platform, ImageConfig, TokenStore";
 
-function tsc(dir, files) {
+function tsc(dir, files, resolution = "nodenext") {
+  const module = resolution === "bundler" ? "esnext" : "nodenext";
   const config = {
-    compilerOptions: { strict: true, noEmit: true, module: "nodenext", moduleResolution: "nodenext", target: "es2022", lib: ["es2022", "dom", "esnext.disposable"], skipLibCheck: false },
+    compilerOptions: { strict: true, noEmit: true, module, moduleResolution: resolution, target: "es2022", lib: ["es2022", "dom", "esnext.disposable"], skipLibCheck: false },
     files,
   };
   writeFileSync(join(dir, "tsconfig.json"), JSON.stringify(config));
@@ -111,6 +134,7 @@ describe("TypeScript declarations (tsc, strict, nodenext)", () => {
       "type Descriptor = rt.Descriptor;",
       "type Platform = rt.Platform;",
       "type ImageConfig = rt.ImageConfig;",
+      "type TokenStore = rt.TokenStore;",
     ].join("\n");
     writeFileSync(join(dir, "cjs.cts"), `${cjsHeader}\n${USE}`);
     const r = tsc(dir, ["esm.mts", "cjs.cts"]);
@@ -123,8 +147,15 @@ describe("TypeScript declarations (tsc, strict, nodenext)", () => {
     assert.notEqual(r.status, 0);
     const out = r.stdout + r.stderr;
     // One diagnostic per line of MISUSE: wrong argument type, wrong option type, null vs number,
-    // unknown code, a bare secret as a client default, a string page size, a digest as a number.
+    // unknown code, a bare secret as a client default, a string page size, a digest as a number,
+    // a store without put, a waitUntil that is no function, Web Storage given as a KV namespace.
     for (const code of ["TS2345", "TS2322"]) assert.match(out, new RegExp(code), out);
-    assert.equal((out.match(/error TS/g) ?? []).length, 7, out);
+    assert.equal((out.match(/error TS/g) ?? []).length, 10, out);
+  });
+
+  it("a bundler-resolution project (Vite, esbuild, webpack users) compiles against the package", () => {
+    writeFileSync(join(dir, "bundler.ts"), `import { ${NAMES} } from "registry-token";\nimport type { ${TYPES} } from "registry-token";\n${USE}`);
+    const r = tsc(dir, ["bundler.ts"], "bundler");
+    assert.equal(r.status, 0, `tsc failed:\n${r.stdout}${r.stderr}`);
   });
 });

@@ -29,10 +29,18 @@
 // the storage origin (`storageUrl`), serves redirected blobs and records a violation (and answers
 // 400, as S3 does for a second auth mechanism) whenever a request reaches it with Authorization.
 // Build repository contents with `makeImage`, `makeIndex`, `multiArch`, `dockerList`,
-// `rawManifest`, `blobOf`, `served` and `tagNames`.
+// `rawManifest`, `blobOf`, `served` and `tagNames`. The protocol pieces it shares with the built-in
+// registry of `npm start` (paths and scopes, Accept, paging, error bodies) are in
+// tests/fixtures/registry-protocol.mjs.
 
 import { createHash } from "node:crypto";
 import { createServer } from "node:http";
+import {
+  accepts, authDetail, digestOf, errorsBody, isResourcePath, MEDIA_TYPES, notAcceptedMessage, resourceTarget, scopeText,
+  startAfter,
+} from "../../fixtures/registry-protocol.mjs";
+
+export { digestOf, MEDIA_TYPES } from "../../fixtures/registry-protocol.mjs";
 
 /** What the log shows in place of a secret: a short SHA-256, comparable but not reversible. */
 export function secretDigest(value) {
@@ -391,23 +399,7 @@ export function merge(base, over) {
 // media type, the blobs and child manifests it references. Class instances, so merge() replaces
 // them whole.
 
-export const MEDIA_TYPES = {
-  ociIndex: "application/vnd.oci.image.index.v1+json",
-  ociManifest: "application/vnd.oci.image.manifest.v1+json",
-  ociConfig: "application/vnd.oci.image.config.v1+json",
-  ociLayer: "application/vnd.oci.image.layer.v1.tar+gzip",
-  dockerList: "application/vnd.docker.distribution.manifest.list.v2+json",
-  dockerManifest: "application/vnd.docker.distribution.manifest.v2+json",
-  dockerConfig: "application/vnd.docker.container.image.v1+json",
-  dockerLayer: "application/vnd.docker.image.rootfs.diff.tar.gzip",
-  inToto: "application/vnd.in-toto+json",
-};
 const MT = MEDIA_TYPES;
-
-/** `sha256:<hex>` (or another algorithm) of bytes. */
-export function digestOf(bytes, algorithm = "sha256") {
-  return `${algorithm}:${createHash(algorithm).update(bytes).digest("hex")}`;
-}
 
 export class Content {
   constructor(fields) {
@@ -601,9 +593,6 @@ export function served(content, { contentType, corrupt, digestHeader } = {}) {
 
 // ----- Resource helpers ------------------------------------------------------------------------
 
-const RESOURCE_PATH = /^\/v2\/(.+?)\/(tags\/list|manifests\/([^/]+)|blobs\/uploads\/([^/]*)|blobs\/([^/]+))$/;
-const isResourcePath = (path) => path === "/v2/_catalog" || RESOURCE_PATH.test(path);
-
 /** "repository:a/b:pull,push registry:catalog:*" (or several values) → [{ type, name, actions }]. */
 export function parseScopes(values) {
   const out = [];
@@ -618,8 +607,6 @@ export function parseScopes(values) {
   return out;
 }
 
-const scopeText = (sc) => `${sc.type}:${sc.name}:${sc.actions.join(",")}`;
-
 /** Granted scopes as sorted "type:name:a,b" strings. */
 function grantsText(grants) {
   return [...grants].map(([key, set]) => `${key}:${[...set].sort().join(",")}`).sort();
@@ -628,27 +615,6 @@ function grantsText(grants) {
 function covers(grants, required) {
   const set = grants.get(`${required.type}:${required.name}`);
   return Boolean(set) && (set.has("*") || required.actions.every((a) => set.has(a)));
-}
-
-function accepts(header, mediaType) {
-  const list = String(header ?? "")
-    .split(",")
-    .map((s) => s.split(";")[0].trim().toLowerCase())
-    .filter(Boolean);
-  return list.includes("*/*") || list.includes(String(mediaType).toLowerCase());
-}
-
-function notAcceptedMessage(mediaType) {
-  switch (mediaType) {
-    case MT.ociIndex:
-      return "OCI index found, but accept header does not support OCI indexes";
-    case MT.dockerList:
-      return "manifest list found, but accept header does not support manifest lists";
-    case MT.ociManifest:
-      return "OCI manifest found, but accept header does not support OCI manifests";
-    default:
-      return "manifest unknown";
-  }
 }
 
 /** Quay-style opaque next_page cursor. */
@@ -1083,23 +1049,12 @@ export async function startEmulator(presetOrConfig = {}) {
   }
 
   function sendErrors(req, res, entry, status, code, message, detail, headers = {}) {
-    const err = detail === undefined ? { code, message } : { code, message, detail };
-    sendResource(req, res, entry, status, JSON.stringify({ errors: [err] }), { "Content-Type": "application/json; charset=utf-8", ...headers });
+    sendResource(req, res, entry, status, errorsBody({ code, message, detail }), { "Content-Type": "application/json; charset=utf-8", ...headers });
   }
 
   function handleResource(req, res, entry, bodyBuf) {
-    let required;
-    let target;
-    if (entry.path === "/v2/_catalog") {
-      target = { resource: "catalog", name: null, reference: null };
-      required = { type: "registry", name: "catalog", actions: ["*"] };
-    } else {
-      const m = RESOURCE_PATH.exec(entry.path);
-      const resource = m[2] === "tags/list" ? "tags" : m[3] !== undefined ? "manifest" : m[4] !== undefined ? "upload" : "blob";
-      target = { resource, name: m[1], reference: m[3] ?? m[5] ?? m[4] ?? null };
-      const actions = req.method === "DELETE" ? ["delete"] : req.method === "GET" || req.method === "HEAD" ? ["pull"] : ["pull", "push"];
-      required = { type: "repository", name: m[1], actions };
-    }
+    const target = resourceTarget(req.method, entry.path);
+    const { required } = target;
     Object.assign(entry, {
       kind: "resource",
       resource: target.resource,
@@ -1121,8 +1076,7 @@ export async function startEmulator(presetOrConfig = {}) {
     entry.tokenState = verdict.state;
     if (!verdict.ok) {
       const challenge = resourceChallenge(entry.required, verdict.error);
-      const detail = required.actions.map((a) => ({ Type: required.type, Class: "", Name: required.name, Action: a }));
-      return sendErrors(req, res, entry, 401, "UNAUTHORIZED", "authentication required", detail, challenge ? { "WWW-Authenticate": challenge } : {});
+      return sendErrors(req, res, entry, 401, "UNAUTHORIZED", "authentication required", authDetail(required), challenge ? { "WWW-Authenticate": challenge } : {});
     }
     const custom = r.respond?.(entry, api);
     if (custom) {
@@ -1176,13 +1130,8 @@ export async function startEmulator(presetOrConfig = {}) {
     if (pcfg.cursor === "opaque" && cursor !== null) {
       start = decodeCursor(cursor);
       if (start === null) return sendErrors(req, res, entry, 400, "PAGINATION_NUMBER_INVALID", "invalid next_page", null);
-    } else if (q.get("last") !== null) {
-      const last = q.get("last");
-      const i = all.indexOf(last);
-      start = i >= 0 ? i + 1 : (() => {
-        const j = all.findIndex((t) => t > last);
-        return j < 0 ? all.length : j;
-      })();
+    } else {
+      start = startAfter(all, q.get("last"));
     }
     const items = all.slice(start, start + size);
     const next = start + items.length;

@@ -106,11 +106,17 @@ export async function bundleWorker({ script, name = `worker-${process.pid}-${++s
 /**
  * Bundles `script` (see bundleWorker) and starts it in workerd. Returns
  * { dispatchFetch(url, init), dispose(), bundle, miniflare }. `bindings` become `env` vars.
+ * `bundle`: an earlier startWorker's or bundleWorker's result, started again without bundling
+ * (a fresh isolate of the same Worker). `options`: more Miniflare options, such as
+ * `kvNamespaces`, `kvPersist` or `cachePersist`.
  */
-export async function startWorker({ script, bundler, name, consumer, bindings = {}, compatibilityDate = COMPATIBILITY_DATE } = {}) {
-  const bundle = await bundleWorker({ script, bundler, name, consumer });
+export async function startWorker({
+  script, bundler, name, consumer, bindings = {}, compatibilityDate = COMPATIBILITY_DATE, bundle: prebuilt, options = {},
+} = {}) {
+  const bundle = prebuilt ?? (await bundleWorker({ script, bundler, name, consumer }));
   const { Miniflare, Log, LogLevel } = await import("miniflare");
   const mf = new Miniflare({
+    ...options,
     modules: true,
     scriptPath: bundle.main,
     modulesRoot: bundle.dir,
