@@ -197,6 +197,31 @@ describe("Chromium", { skip: skip ?? false }, () => {
     });
   });
 
+  describe("the cached call's fast path in the browser entry", () => {
+    it("repeats without options cost no request and share one promise; clearCache, options and free() keep their meaning", async () => {
+      const reg = await startEmulator({ cors: true, repos: { "team/app": { manifests: { "1.0": makeImage({ name: "fast" }) } } } });
+      try {
+        // The page's own #result call (the module client) runs too: it is waited for first.
+        const { results, logs } = await visit("fast-path", "/plain/plain.html", { ref: `${reg.host}/team/app:1.0`, fast: "1" }, ["#result", "#fast"]);
+        const r = results[1];
+        assert.equal(r.state, "ok", `${r.text}\n${logs.join("\n")}`);
+        const out = JSON.parse(r.text);
+        assert.ok(typeof out.first === "string" && out.first.length > 0, `a token: ${r.text}`);
+        assert.deepEqual(out.repeated, [out.first, out.first]);
+        assert.equal(out.samePromise, true, "a hit hands out the entry's settled promise");
+        assert.equal(out.viaOptions, out.first, "the full path gives the cached token too");
+        assert.ok(out.afterClear.length > 0 && out.afterClear !== out.first, `clearCache() made the next call ask again (a new token): ${r.text}`);
+        assert.deepEqual(out.moduleAgain, [out.moduleFirst, out.moduleFirst]);
+        assert.equal(out.freed, "true:INVALID_REFERENCE", "a freed client rejects, fast path or not");
+        // Three token requests in all: the page's module call (#result), the client's first
+        // call and its call after clearCache(); every repeat was answered without one.
+        assert.equal(reg.counts().token, 3, JSON.stringify(reg.counts()));
+      } finally {
+        await reg.close();
+      }
+    });
+  });
+
   describe("CORS diagnosis: a registry not set up for browsers", () => {
     it("no Access-Control-Allow-Origin: fetch rejects → NETWORK, saying what to configure", async () => {
       const bare = await startEmulator({ preset: "ghcr", cors: false });

@@ -54,6 +54,33 @@ if (params.has("calls")) {
   show("#registry", calls);
 }
 
+// The cached call's fast path (query `fast`), through the browser entry's own client class and
+// module function: repeated calls without options share one settled promise and send nothing;
+// clearCache() and a call with options still take the full path.
+if (params.has("fast")) {
+  const fast = (async () => {
+    const client = new RegistryClient();
+    const first = await client.getToken(ref);
+    const [p1, p2] = [client.getToken(ref), client.getToken(ref)];
+    const repeated = [await p1, await p2];
+    const viaOptions = await client.getToken(ref, {});
+    client.clearCache();
+    const afterClear = await client.getToken(ref);
+    const moduleFirst = await getToken(ref);
+    const moduleAgain = await Promise.all([getToken(ref), getToken(ref)]);
+    client.free();
+    let freed;
+    try {
+      await client.getToken(ref);
+      freed = "no error";
+    } catch (e) {
+      freed = `${e instanceof RegistryAuthError}:${e.code}`;
+    }
+    return JSON.stringify({ first, repeated, samePromise: p1 === p2, viaOptions, afterClear, moduleFirst, moduleAgain, freed });
+  })();
+  show("#fast", fast);
+}
+
 // The same call in a module Web Worker (no `window` there).
 const kind = params.get("worker");
 if (kind) {
