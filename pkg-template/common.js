@@ -124,9 +124,16 @@ export class FastTokens {
     return e.promise;
   }
 
-  /** `pending` (a call without options), filling the entry from `client()` once it succeeded. */
-  after(pending, client, imageRef) {
-    return pending.then((token) => {
+  /**
+   * `getToken(imageRef, options)` with the fast path in front: `client()` is the wasm client (or
+   * undefined once freed or before load), `slow` the full call. A call without options that
+   * succeeded on the full path fills the entry.
+   */
+  call(imageRef, options, client, slow) {
+    if (options !== undefined) return slow(imageRef, options);
+    const hit = this.get(imageRef);
+    if (hit !== undefined && client()) return hit;
+    return slow(imageRef, options).then((token) => {
       const c = client();
       if (c) this.fill(c, imageRef);
       return token;
@@ -149,19 +156,9 @@ export class FastTokens {
   }
 }
 
-/**
- * `getToken(imageRef, options)` of `client()` (a wasm client) with the fast path in front.
- * Returns a plain function so each entry and each client class can use it.
- */
+/** The module-level `getToken` of an entry: `FastTokens#call` on the module-wide client. */
 export function fastGetToken(client, memo, slow) {
-  return (imageRef, options) => {
-    if (options === undefined) {
-      const hit = memo.get(imageRef);
-      if (hit !== undefined && client()) return hit;
-      return memo.after(slow(imageRef, options), client, imageRef);
-    }
-    return slow(imageRef, options);
-  };
+  return (imageRef, options) => memo.call(imageRef, options, client, slow);
 }
 
 /**
@@ -174,6 +171,7 @@ export function disposable(Base) {
     #freed = false;
     #memo;
     #self = () => (this.#freed ? undefined : this);
+    #slow = (imageRef, options) => super.getToken(imageRef, options);
 
     constructor(defaults) {
       super(defaults);
@@ -181,12 +179,7 @@ export function disposable(Base) {
     }
 
     getToken(imageRef, options) {
-      if (options === undefined && !this.#freed) {
-        const hit = this.#memo.get(imageRef);
-        if (hit !== undefined) return hit;
-        return this.#memo.after(super.getToken(imageRef), this.#self, imageRef);
-      }
-      return super.getToken(imageRef, options);
+      return this.#memo.call(imageRef, options, this.#self, this.#slow);
     }
 
     /** Frees the wasm memory of this client's caches now; later calls are no-ops. */

@@ -131,6 +131,7 @@ export class RegistryClient {
   #freed = false;
   #memo;
   #currentInner = () => this.#inner ?? undefined;
+  #slow = (imageRef, options) => this.#client().then((c) => c.getToken(imageRef, options));
 
   constructor(defaults) {
     checkDefaults(defaults);
@@ -157,12 +158,7 @@ export class RegistryClient {
   }
 
   getToken(imageRef, options) {
-    if (options === undefined && this.#inner) {
-      const hit = this.#memo.get(imageRef);
-      if (hit !== undefined) return hit;
-    }
-    const pending = this.#client().then((c) => c.getToken(imageRef, options));
-    return options === undefined ? this.#memo.after(pending, this.#currentInner, imageRef) : pending;
+    return this.#memo.call(imageRef, options, this.#currentInner, this.#slow);
   }
 
   async authorize(imageRef, options) {

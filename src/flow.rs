@@ -182,6 +182,11 @@ impl KeyParts {
     pub fn token_key(&self, realm: &str, service: Option<&str>) -> String {
         token_key(realm, service, &self.base, &self.scope, &self.credentials)
     }
+
+    /// The same call's key in a shared store (see [`Flow::store_key`]).
+    pub fn store_key(&self) -> String {
+        crate::store::key(&self.base, &self.scope, &self.credentials)
+    }
 }
 
 fn token_key(realm: &str, service: Option<&str>, base: &str, scope: &str, credentials: &str) -> String {
@@ -446,7 +451,12 @@ impl Flow {
     /// isolate knows before any request. None for `offline` calls, which want a refresh token
     /// that a store never holds.
     pub fn store_key(&self) -> Option<String> {
-        (!self.offline).then(|| crate::store::key(&self.base_text, &self.scope_text, &self.credentials))
+        self.uses_store().then(|| crate::store::key(&self.base_text, &self.scope_text, &self.credentials_id))
+    }
+
+    /// Whether a shared store may hold this call's token (not for `offline` calls).
+    pub fn uses_store(&self) -> bool {
+        !self.offline
     }
 
     /// A token read from a store (already checked by [`crate::store::decode`]): cached in

@@ -12,7 +12,6 @@
 //!
 //! Pure functions: the shell does the store's I/O, timeouts and counting.
 
-use crate::credentials::Credentials;
 use crate::flow::{Grant, REFRESH_MARGIN_MS};
 use crate::json::{self, Raw};
 use sha2::{Digest, Sha256};
@@ -27,9 +26,12 @@ pub const MIN_LIFE_TO_STORE_MS: u64 = 120_000;
 pub const MIN_TTL_SECONDS: u64 = 60;
 
 /// The store key for one (registry, scope, credential): `rt1-` and 64 hex digits.
-pub fn key(base: &str, scope: &str, credentials: &Credentials) -> String {
+/// `credential_id` is [`Credentials::cache_id`]: the whole credential hashed (user name with
+/// password, or the refresh token), the same identity the in-memory cache uses, so the two can
+/// never disagree.
+pub fn key(base: &str, scope: &str, credential_id: &str) -> String {
     let mut h = Sha256::new();
-    for part in [FORMAT.to_string().as_str(), base, &sorted_scope(scope), &credential_hash(credentials)] {
+    for part in [FORMAT.to_string().as_str(), base, &sorted_scope(scope), credential_id] {
         h.update((part.len() as u64).to_le_bytes());
         h.update(part.as_bytes());
     }
@@ -42,12 +44,6 @@ pub fn key(base: &str, scope: &str, credentials: &Credentials) -> String {
 }
 
 const HEX: &[u8; 16] = b"0123456789abcdef";
-
-/// The whole credential, hashed: user name with password, or the refresh token ("anonymous"
-/// without one). The same identity the in-memory cache uses, so the two can never disagree.
-fn credential_hash(credentials: &Credentials) -> String {
-    credentials.cache_id()
-}
 
 /// Scope entries sorted, so `a b` and `b a` are one key.
 fn sorted_scope(scope: &str) -> String {
@@ -177,11 +173,12 @@ pub fn decode(store_key: &str, value: &str, now: u64, refresh_margin_ms: u64) ->
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::credentials::Credentials;
 
     const MARGIN: u64 = 30_000;
 
-    fn creds(user: Option<&str>, pass: Option<&str>, refresh: Option<&str>) -> Credentials {
-        Credentials { username: user.map(Into::into), password: pass.map(Into::into), refresh_token: refresh.map(Into::into) }
+    fn creds(user: Option<&str>, pass: Option<&str>, refresh: Option<&str>) -> String {
+        Credentials { username: user.map(Into::into), password: pass.map(Into::into), refresh_token: refresh.map(Into::into) }.cache_id()
     }
 
     fn token(expires_at: u64) -> Stored {
@@ -201,14 +198,18 @@ mod tests {
         assert_eq!(k.len(), 4 + 64);
         assert!(k.starts_with("rt1-"));
         assert!(!k.contains("hunter2") && !k.contains("ghcr"));
-        assert_eq!(key(base, "b a", &Credentials::default()), key(base, "a b", &Credentials::default()), "sorted scope");
+        assert_eq!(
+            key(base, "b a", &Credentials::default().cache_id()),
+            key(base, "a b", &Credentials::default().cache_id()),
+            "sorted scope"
+        );
         let others = [
             key("https://other.io", "repository:a/b:pull", &creds(Some("u"), Some("hunter2"), None)),
             key(base, "repository:a/b:pull,push", &creds(Some("u"), Some("hunter2"), None)),
             key(base, "repository:a/b:pull", &creds(Some("u"), Some("other"), None)),
             key(base, "repository:a/b:pull", &creds(Some("v"), Some("hunter2"), None)),
             key(base, "repository:a/b:pull", &creds(None, None, Some("rt"))),
-            key(base, "repository:a/b:pull", &Credentials::default()),
+            key(base, "repository:a/b:pull", &Credentials::default().cache_id()),
         ];
         for (i, o) in others.iter().enumerate() {
             assert_ne!(*o, k, "{i}");
@@ -230,7 +231,7 @@ mod tests {
 
     #[test]
     fn short_lives_are_not_written_and_ttl_has_a_floor() {
-        let k = key("b", "s", &Credentials::default());
+        let k = key("b", "s", &Credentials::default().cache_id());
         assert!(encode(&k, &token(119_999), 0, MARGIN).is_none(), "under two minutes left");
         assert!(encode(&k, &token(100), 200, MARGIN).is_none(), "already expired");
         assert_eq!(encode(&k, &token(120_000), 0, MARGIN).unwrap().2, 90);
@@ -239,7 +240,7 @@ mod tests {
 
     #[test]
     fn values_are_checked_on_read() {
-        let k = key("b", "s", &Credentials::default());
+        let k = key("b", "s", &Credentials::default().cache_id());
         let other = key("b", "s", &creds(Some("u"), Some("p"), None));
         let (value, ..) = encode(&k, &token(500_000), 0, MARGIN).unwrap();
         assert_eq!(decode(&other, &value, 0, MARGIN), Err(Refused::ForeignKey), "copied under another key");

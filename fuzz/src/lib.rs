@@ -452,7 +452,9 @@ fn run_call<'a>(
                 let Some(chunk) = chunks.next() else { return };
                 step = match parse_response(chunk) {
                     Ok(resp) => {
-                        let headers = [&resp.www_authenticate, &resp.retry_after, &resp.url];
+                        // A redirect's Location is the server's words too: a realm that writes the
+                        // Basic credentials it received into where it sends us echoes them itself.
+                        let headers = [&resp.www_authenticate, &resp.retry_after, &resp.url, &resp.location];
                         *header_echo |= headers.into_iter().flatten().any(|h| secrets.iter().any(|s| h.contains(s.as_str())));
                         flow.on_response(client, resp, now)
                     }
@@ -1057,11 +1059,11 @@ pub fn store(data: &[u8]) {
     let Some((&clock, rest)) = data.split_first() else { return };
     let now = 1_700_000_000_000 + u64::from(clock) * 7_919;
     let text = String::from_utf8_lossy(rest);
-    let mine = key("https://ghcr.io", "repository:a/b:pull", &Credentials::default());
+    let mine = key("https://ghcr.io", "repository:a/b:pull", &Credentials::default().cache_id());
     let theirs = key(
         "https://ghcr.io",
         "repository:a/b:pull",
-        &Credentials { username: Some(USERNAME.into()), password: Some(PASSWORD.into()), refresh_token: None },
+        &Credentials { username: Some(USERNAME.into()), password: Some(PASSWORD.into()), refresh_token: None }.cache_id(),
     );
     match decode(&mine, &text, now, MARGIN) {
         Ok(stored) => {

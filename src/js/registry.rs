@@ -53,14 +53,14 @@ struct Session {
     /// The current `Authorization` value and the cache key of its token.
     authorization: Option<String>,
     token_key: Option<String>,
-    /// The caller's `tokenStore` and the store key of the current token, so a token the
-    /// registry refuses is deleted there too.
-    store: Option<(super::store::Store, String)>,
+    /// The caller's `tokenStore` (None for `offline` calls), so a token the registry refuses is
+    /// deleted there too, under the key [`KeyParts::store_key`] gives.
+    store: Option<super::store::Store>,
 }
 
-/// The call's store and its token's key there, when it has a store.
-fn stored_under(c: &super::Call) -> Option<(super::store::Store, String)> {
-    Some((c.store.clone()?, c.flow.store_key()?))
+/// The call's store, when it has one and its token may be stored.
+fn store_of(c: &super::Call) -> Option<super::store::Store> {
+    c.store.clone().filter(|_| c.flow.uses_store())
 }
 
 impl Session {
@@ -96,7 +96,7 @@ impl Session {
             token_key: None,
             store: None,
         };
-        session.store = stored_under(&c);
+        session.store = store_of(&c);
         let grant = JsFuture::from(join_or_start(inner, c, Mode::Authorization)).await?;
         session.take_grant(&grant);
         Ok(session)
@@ -112,13 +112,15 @@ impl Session {
     /// caches and flights as every other call.
     async fn reauthorize(&mut self, scopes: Vec<String>, forget: bool, challenge: Option<&str>) -> Result<(), JsValue> {
         let now = now_ms(self.clock.as_ref());
+        // Only a refusal needs the store key (a SHA-256), so it is derived here, not per call.
+        let store_key = self.store.as_ref().filter(|_| forget).map(|_| self.key_parts.store_key());
         {
             let mut core = self.inner.core.borrow_mut();
             if forget {
                 if let Some(key) = &self.token_key {
                     core.forget(key);
                 }
-                if let Some((_, key)) = &self.store {
+                if let Some(key) = &store_key {
                     // A token read from a store is cached under its store key.
                     core.forget(key);
                 }
@@ -129,7 +131,7 @@ impl Session {
         }
         self.inner.sync_generation();
         // Outside the borrow: the store is JavaScript, which may call back into this client.
-        if let (true, Some((store, key))) = (forget, &self.store) {
+        if let (Some(store), Some(key)) = (&self.store, &store_key) {
             super::store::remove(store, &self.inner.store_counts, key);
         }
         let mut extra = self.extra.clone();
@@ -143,7 +145,7 @@ impl Session {
             resolve_pending(&mut c, p).await?;
         }
         self.key_parts = c.flow.key_parts();
-        self.store = stored_under(&c);
+        self.store = store_of(&c);
         let grant = JsFuture::from(join_or_start(&self.inner, c, Mode::Authorization)).await?;
         self.take_grant(&grant);
         Ok(())
