@@ -18,10 +18,12 @@ export const BUDGET_GZIP = 48 * 1024;
  * 105 KiB by the error class and disposable client every entry shares (+2.4 KiB), and to
  * 110 KiB by the token store and the cached-call fast path (+5.5 KiB wasm, +2.3 KiB glue before
  * minifying; minifying the shipped glue then took 4.6 KiB back), all itemised in docs/design.md,
- * "Where the bytes go". The registry calls' own target is 80 KiB: see docs/design.md for the
+ * "Where the bytes go". Lowered to 96 KiB by the size-only build changes (the standard library
+ * rebuilt for size on a pinned nightly, no reference types, the wasm-bindgen link names
+ * shortened: -14.7 KiB). The registry calls' own target is 80 KiB: see docs/design.md for the
  * plan that gets there.
  */
-export const CEILING_GZIP = 110 * 1024;
+export const CEILING_GZIP = 96 * 1024;
 export const WASM = "registry_token_bg.wasm";
 /** What each runtime loads: its entry plus the wasm-bindgen glue behind it. */
 export const RUNTIMES = {

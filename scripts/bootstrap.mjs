@@ -1,8 +1,9 @@
 // Installs what building needs, printing each step, and does nothing when it is already there:
-// the wasm32 target, the wasm-bindgen CLI pinned to the crate's version, and node_modules.
+// the wasm32 target, the pinned nightly with the standard library's source (the release .wasm is
+// built with it), the wasm-bindgen CLI pinned to the crate's version, and node_modules.
 import { existsSync } from "node:fs";
 import { join } from "node:path";
-import { capture, log, root, run, TARGET, WASM_BINDGEN_VERSION } from "./lib.mjs";
+import { capture, log, NIGHTLY, root, run, TARGET, WASM_BINDGEN_VERSION } from "./lib.mjs";
 
 if (!capture("cargo", ["--version"])) {
   console.error("cargo is not on PATH: install Rust with rustup (https://rustup.rs) first.");
@@ -13,6 +14,13 @@ const targets = capture("rustup", ["target", "list", "--installed"]) ?? "";
 if (!targets.split("\n").includes(TARGET)) {
   log(`adding the ${TARGET} target`);
   run("rustup", ["target", "add", TARGET]);
+}
+
+// rust-src is what -Zbuild-std compiles; the minimal profile is rustc, cargo and the host's std.
+const sysroot = capture("rustup", ["run", NIGHTLY, "rustc", "--print", "sysroot"]);
+if (!sysroot || !existsSync(join(sysroot, "lib", "rustlib", "src", "rust", "library", "std"))) {
+  log(`installing the ${NIGHTLY} toolchain with rust-src (it builds the shipped .wasm; ~15 s once)`);
+  run("rustup", ["toolchain", "install", NIGHTLY, "--profile", "minimal", "--component", "rust-src"]);
 }
 
 const cli = capture("wasm-bindgen", ["--version"]);

@@ -24,7 +24,7 @@
 # builds once. Every run uses the target's committed seeds (fuzz/seeds/<target>) and dictionary
 # (fuzz/dict/<target>.dict). Prints the executions per target; exits non-zero if any target found
 # a crash (saved in fuzz/artifacts/<target>/, replay with
-# `cargo +nightly fuzz run -O -a <target> <file>`).
+# `cargo +nightly-2026-05-20 fuzz run -O -a <target> <file>`, the toolchain scripts/lib.mjs pins).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -51,9 +51,12 @@ if ! command -v rustup >/dev/null; then
   echo "rustup is required (https://rustup.rs)" >&2
   exit 1
 fi
-if ! rustup run nightly rustc --version >/dev/null 2>&1; then
-  say "installing the nightly toolchain (cargo-fuzz needs -Zsanitizer)"
-  rustup toolchain install nightly --profile minimal
+# The same pinned nightly that builds the shipped .wasm (scripts/lib.mjs), so a fuzz run is
+# reproducible: the same compiler gives the same instrumented binary and the same inputs.
+nightly=$(node --input-type=module -e 'import { NIGHTLY } from "./scripts/lib.mjs"; console.log(NIGHTLY)')
+if ! rustup run "$nightly" rustc --version >/dev/null 2>&1; then
+  say "installing the $nightly toolchain (cargo-fuzz needs -Zsanitizer)"
+  rustup toolchain install "$nightly" --profile minimal
 fi
 if ! cargo fuzz --version >/dev/null 2>&1; then
   say "installing cargo-fuzz from crates.io"
@@ -62,7 +65,7 @@ if ! cargo fuzz --version >/dev/null 2>&1; then
 fi
 
 say "building the fuzz targets (optimised, with debug assertions and overflow checks)"
-cargo +nightly fuzz build -O -a
+cargo "+$nightly" fuzz build -O -a
 
 status=0
 summary=()
@@ -84,7 +87,7 @@ for t in "${targets[@]}"; do
     say "$t: ${seconds}s"
   fi
   set +e
-  cargo +nightly fuzz run -O -a "$t" "$corpus" "fuzz/seeds/$t" -- \
+  cargo "+$nightly" fuzz run -O -a "$t" "$corpus" "fuzz/seeds/$t" -- \
     "${budget[@]}" -dict="fuzz/dict/$t.dict" -max_len=8192 -timeout=10 -rss_limit_mb=2048 \
     -print_final_stats=1 >"$log" 2>&1
   rc=$?
