@@ -189,6 +189,9 @@ export function disposable(Base) {
       super.free();
     }
   }
+  // The shipped file is minified without --keep-names (scripts/build.mjs): the class keeps its
+  // name by hand, as the one name callers see.
+  Object.defineProperty(RegistryClient, "name", { value: "RegistryClient" });
   return withDispose(RegistryClient);
 }
 
@@ -385,4 +388,467 @@ export function webStorageStore(storage, options) {
     },
     delete: (key) => storage.removeItem(prefix + key),
   }));
+}
+
+// ---------------------------------------------------------------------------------------------
+// The registry calls (fetch, listTags, tagPages, catalog, getManifest, headManifest,
+// getImageConfig, deleteManifest). Every decision is the wasm's (`Session` in src/js/registry.rs:
+// URLs, actions, what a 401 or a redirect means, the next page, digests, the platform, every
+// error's wording and scrubbing); this driver awaits between them: fetch, body streams under
+// their caps, the caller's timeout and signal. Awaiting here rather than in Rust keeps the
+// module small (docs/design.md, "Where the bytes go").
+
+const MAX_PAGE = 16 * 1024 * 1024; // a page of 100,000 tags is ~2 MB
+const MAX_MANIFEST = 4 * 1024 * 1024;
+const MAX_ERROR_BODY = 128 * 1024; // error bodies, like token bodies, are read only this far
+
+/**
+ * Set once a `redirect: "manual"` request came back opaque: this runtime (a browser) hides
+ * redirects from code, so later requests let fetch follow them (the Fetch standard drops
+ * `Authorization` on a cross-origin hop) instead of paying a round trip to learn it again.
+ */
+let hidesRedirects = false;
+
+/** A RegistryAuthError as the wasm builds them: `code` and `cause` as own properties. */
+function failure(code, message) {
+  const e = new RegistryAuthError(message);
+  e.code = code;
+  return e;
+}
+const invalid = (message) => failure("INVALID_REFERENCE", message);
+const isRegistryError = (e) => e !== null && Object(e) === e && e.name === "RegistryAuthError";
+
+function checkObject(value, what) {
+  if (value !== undefined && value !== null && typeof value !== "object") throw invalid(`${what} must be an object`);
+}
+
+function statusOf(res) {
+  const s = res.status;
+  return typeof s === "number" && s >= 0 && s <= 999 ? Math.trunc(s) : 0;
+}
+const ok = (res) => {
+  const s = statusOf(res);
+  return s >= 200 && s <= 299;
+};
+
+function header(res, name) {
+  try {
+    const v = res.headers.get(name);
+    return typeof v === "string" ? v : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Frees the connection (undici keeps a socket busy until the body is consumed or cancelled). */
+function discard(res) {
+  try {
+    const body = res.body;
+    if (body !== null && typeof body === "object" && typeof body.cancel === "function") Promise.resolve(body.cancel()).catch(() => {});
+  } catch {}
+}
+
+/** The body as one buffer, at most `cap` bytes, and whether the server sent more (the rest is not read). */
+async function readCapped(res, cap) {
+  const body = res.body;
+  if (body === null || typeof body !== "object" || typeof body.getReader !== "function") {
+    // A Response-like from a custom fetch without streams: take the buffer and cut it.
+    const bytes = new Uint8Array(await res.arrayBuffer());
+    return [bytes.subarray(0, Math.min(bytes.length, cap)), bytes.length > cap];
+  }
+  const reader = body.getReader();
+  const chunks = [];
+  let total = 0;
+  for (;;) {
+    const chunk = await reader.read();
+    if (Object(chunk) !== chunk || chunk.done) break;
+    const value = chunk.value;
+    if (!(value instanceof Uint8Array)) throw new TypeError("the response body stream yielded something other than bytes");
+    if (value.length > cap - total) {
+      chunks.push(value.subarray(0, cap - total));
+      try {
+        Promise.resolve(reader.cancel()).catch(() => {});
+      } catch {}
+      return [join(chunks, cap), true];
+    }
+    chunks.push(value);
+    total += value.length;
+  }
+  return [join(chunks, total), false];
+}
+
+/** The chunks as one buffer, allocated once at its final size. */
+function join(chunks, total) {
+  if (chunks.length === 1) return chunks[0];
+  const all = new Uint8Array(total);
+  let at = 0;
+  for (const c of chunks) {
+    all.set(c, at);
+    at += c.length;
+  }
+  return all;
+}
+
+/**
+ * `p` under the call's timeout and signal (a per-caller guard, like the token flights'); when
+ * they fire first, `controller` aborts the request itself.
+ */
+async function guarded(s, p, controller) {
+  const [, signal, ms] = s.io();
+  let timer, onAbort, fired = false;
+  const cancel = new Promise((_, reject) => {
+    if (ms !== undefined) {
+      timer = setTimeout(() => {
+        fired = true;
+        reject(failure("TIMEOUT", `no answer within timeoutMs (${Math.trunc(ms)} ms)`));
+      }, ms);
+    }
+    if (signal) {
+      const listener = () => {
+        fired = true;
+        const e = failure("ABORTED", "the call was aborted by its AbortSignal");
+        if (signal.reason !== undefined) e.cause = signal.reason;
+        reject(e);
+      };
+      try {
+        signal.addEventListener("abort", listener);
+        onAbort = listener;
+      } catch {}
+    }
+  });
+  try {
+    return await Promise.race([p, cancel]);
+  } finally {
+    if (fired) controller?.abort();
+    clearTimeout(timer);
+    if (onAbort) {
+      try {
+        signal.removeEventListener("abort", onAbort);
+      } catch {}
+    }
+  }
+}
+
+async function send(s, headers, body, accept) {
+  const merged = new Headers(headers);
+  if (accept !== undefined && !merged.has("accept")) merged.set("accept", accept);
+  const authorization = s.authorization();
+  if (typeof authorization === "string") merged.set("authorization", authorization);
+  else if (authorization === null) merged.delete("authorization"); // never to another origin
+  let controller;
+  try {
+    controller = new AbortController();
+  } catch {}
+  const method = s.method();
+  const init = { method, headers: merged };
+  if (body !== undefined && body !== null && method !== "GET" && method !== "HEAD") init.body = body;
+  init.redirect = hidesRedirects ? "follow" : "manual";
+  init.credentials = "omit";
+  if (controller) init.signal = controller.signal;
+  const url = s.url();
+  const [fetchFn] = s.io();
+  let pending;
+  try {
+    pending = fetchFn ? fetchFn.call(undefined, url, init) : fetch(url, init);
+  } catch (e) {
+    throw s.networkError(url, e);
+  }
+  let res;
+  try {
+    res = await guarded(s, Promise.resolve(pending), controller);
+  } catch (e) {
+    throw isRegistryError(e) ? e : s.networkError(url, e);
+  }
+  if (res === null || typeof res !== "object") throw s.networkError(url, new TypeError("fetch resolved to something that is not a Response"));
+  return res;
+}
+
+/** One authorized request with the core's re-challenge and redirect rules; the final response is the caller's. */
+async function exchange(s, method, path, headers, body, accept) {
+  s.begin(method, path);
+  for (;;) {
+    const res = await send(s, headers, body, accept);
+    const next = s.step(res.status, header(res, "www-authenticate"), header(res, "location"));
+    if (next === 0) return res;
+    discard(res);
+    if (next === 2) body = undefined;
+    else if (next === 3) hidesRedirects = true;
+    else if (next !== 1) s.grant(await next);
+  }
+}
+
+/** The body of a successful answer, at most `cap` bytes, under the caller's timeout. */
+async function bodyOf(s, res, cap, what) {
+  let read;
+  try {
+    read = await guarded(s, readCapped(res, cap));
+  } catch (e) {
+    throw isRegistryError(e) ? e : s.networkError(undefined, e);
+  }
+  if (read[1]) throw failure("BAD_REGISTRY_RESPONSE", `${what} is larger than ${cap} bytes`);
+  return read[0];
+}
+
+/** The error for a non-2xx answer: the body is read (capped) only to quote it. */
+async function statusError(s, res, method, catalog = false) {
+  const status = res.status;
+  const retryAfter = header(res, "retry-after");
+  let bytes;
+  try {
+    [bytes] = await readCapped(res, MAX_ERROR_BODY);
+  } catch {
+    bytes = new Uint8Array(0);
+  }
+  return s.statusError(status, bytes, retryAfter, method, catalog);
+}
+
+function parseJson(bytes, what) {
+  try {
+    return JSON.parse(new TextDecoder().decode(bytes));
+  } catch {
+    throw failure("BAD_REGISTRY_RESPONSE", `${what} is not JSON`);
+  }
+}
+
+/** The sha384/sha512 digest of `bytes` by WebCrypto, when `expected` uses one of those. */
+async function otherDigest(expected, bytes) {
+  const algorithm = expected?.split(":")[0];
+  const name = { sha512: "SHA-512", sha384: "SHA-384" }[algorithm];
+  if (!name) return undefined;
+  try {
+    const sum = new Uint8Array(await crypto.subtle.digest(name, bytes));
+    return `${algorithm}:${Array.from(sum, (b) => b.toString(16).padStart(2, "0")).join("")}`;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Runs `work(session)` on a new session of `client`, freeing the session's wasm memory after. */
+async function withSession(client, target, options, method, work, catalog = false, path = undefined) {
+  const s = await client.__session(target, options, method, catalog, path);
+  try {
+    return await work(s);
+  } finally {
+    s.free();
+  }
+}
+
+// ---- paging --------------------------------------------------------------------------------
+
+function pager(client, target, options, catalog) {
+  checkObject(options, "options");
+  const count = (key) => {
+    const v = options?.[key];
+    if (v === undefined || v === null) return undefined;
+    if (typeof v === "number" && Number.isInteger(v) && v >= 0 && v <= Number.MAX_SAFE_INTEGER) return v;
+    throw invalid(`option ${key} must be a whole number`);
+  };
+  let n = count("pageSize") ?? 1000;
+  if (n < 1 || n > 100000) throw invalid("option pageSize must be between 1 and 100000");
+  let remaining = count("limit");
+  let session, next;
+  let first = true;
+  let done = remaining === 0;
+  const what = catalog ? "the catalog" : "the tags list";
+  const field = catalog ? "repositories" : "tags";
+
+  async function pageWith(s) {
+    if (!first) s.grant(await s.renew());
+    let res;
+    for (;;) {
+      const path = next ?? `${catalog ? "/v2/_catalog" : "tags/list"}${n === undefined ? "" : `?n=${n}`}`;
+      res = await exchange(s, "GET", path, undefined, undefined, "application/json");
+      if (ok(res)) break;
+      const fallback = first ? s.fallback(res.status, n) : undefined;
+      if (fallback === undefined) throw await statusError(s, res, "GET", catalog);
+      discard(res);
+      n = fallback ?? undefined;
+    }
+    first = false;
+    const json = parseJson(await bodyOf(s, res, MAX_PAGE, what), what);
+    const list = json?.[field];
+    let page;
+    if (json !== null && typeof json === "object" && !Array.isArray(json) && (list === null || list === undefined)) page = [];
+    else if (Array.isArray(list) && list.every((t) => typeof t === "string")) page = Array.from(list);
+    else throw failure("BAD_REGISTRY_RESPONSE", `${what} has no "${field}" array of strings`);
+    if (remaining !== undefined) {
+      if (page.length > remaining) page = page.slice(0, remaining);
+      remaining -= page.length;
+      if (remaining === 0) {
+        done = true;
+        return page;
+      }
+    }
+    next = s.nextPage(header(res, "link"));
+    if (next === undefined) done = true;
+    return page;
+  }
+
+  return {
+    /** The next page as an array of strings, or undefined when there is none. */
+    async page() {
+      if (done) return undefined;
+      session ??= await client.__session(target, options, "GET", catalog, undefined);
+      try {
+        return await pageWith(session);
+      } catch (e) {
+        done = true;
+        throw e;
+      } finally {
+        if (done) this.close();
+      }
+    },
+    close() {
+      done = true;
+      session?.free();
+      session = undefined;
+    },
+  };
+}
+
+async function collect(p) {
+  const all = [];
+  for (let page; (page = await p.page()) !== undefined; ) for (const t of page) all.push(t);
+  return all;
+}
+
+/**
+ * `tagPages`: an async iterable of pages. Pages are fetched on demand (none ahead), so a consumer
+ * that stops iterating stops the requests.
+ */
+class TagPages {
+  #pager;
+  #busy = false;
+  /** Set by `return()`, even while a page is loading: nothing is fetched after it. */
+  #stopped = false;
+
+  constructor(p) {
+    this.#pager = p;
+  }
+
+  /** Resolves `{ value: string[], done: false }` per page, then `{ value: undefined, done: true }`. */
+  async next() {
+    if (this.#stopped) return { value: undefined, done: true };
+    if (this.#busy) throw invalid("tagPages: next() called before the previous page arrived");
+    this.#busy = true;
+    try {
+      const page = await this.#pager.page();
+      return page === undefined ? { value: undefined, done: true } : { value: page, done: false };
+    } finally {
+      this.#busy = false;
+      if (this.#stopped) this.#pager.close();
+    }
+  }
+
+  /** Ends the iteration (a `for await` that breaks calls it): no further page is fetched. */
+  return() {
+    this.#stopped = true;
+    if (!this.#busy) this.#pager.close();
+    return Promise.resolve({ value: undefined, done: true });
+  }
+
+  [Symbol.asyncIterator]() {
+    return this;
+  }
+}
+
+// ---- manifests -----------------------------------------------------------------------------
+
+/** GET one manifest, checked: [what the core says, the bytes]. */
+async function fetchManifest(s, reference, digest, accept) {
+  const res = await exchange(s, "GET", `manifests/${reference}`, undefined, undefined, accept);
+  if (!ok(res)) throw await statusError(s, res, "GET");
+  const bytes = await bodyOf(s, res, MAX_MANIFEST, "the manifest");
+  const announced = header(res, "docker-content-digest");
+  const other = await otherDigest(s.expected(announced, digest), bytes);
+  return [s.describe(bytes, header(res, "content-type"), announced, digest, other), bytes];
+}
+
+/** The manifest the caller meant: with `platform`, an index resolves to its matching entry. */
+async function resolveManifest(s, imageRef, options) {
+  const [reference, digest, accept, platform] = manifestArgs(imageRef, options, true);
+  const [top, bytes] = await fetchManifest(s, reference, digest, accept);
+  const chosen = platform === undefined ? undefined : s.choose(platform);
+  if (chosen === undefined) return [top, bytes];
+  const [child, childBytes] = await fetchManifest(s, chosen, chosen, accept);
+  return [child, childBytes, { digest: top.digest, mediaType: top.mediaType, size: top.size }];
+}
+
+/**
+ * HEAD, which Docker Hub does not count as a pull; a registry that leaves out
+ * `Docker-Content-Digest` (or sends a generic type) costs a GET, whose bytes are then hashed.
+ */
+async function headDescriptor(s, imageRef, options) {
+  const [reference, digest, accept] = manifestArgs(imageRef, options, false);
+  const res = await exchange(s, "HEAD", `manifests/${reference}`, undefined, undefined, accept);
+  discard(res);
+  if (!ok(res)) throw await statusError(s, res, "HEAD");
+  const d = s.head(header(res, "docker-content-digest"), header(res, "content-type"), header(res, "content-length"), digest);
+  if (d !== undefined) return d;
+  const [full] = await fetchManifest(s, reference, digest, accept);
+  return { digest: full.digest, mediaType: full.mediaType, size: full.size };
+}
+
+let manifestArgs;
+
+/**
+ * Adds the registry calls to the wasm-bindgen `RegistryClient` class (`args` is the glue's
+ * `manifestArgs`), so the module-wide client and every entry's client have them.
+ */
+export function addRegistryCalls(Client, args) {
+  manifestArgs = args;
+  const calls = {
+    /** One authorized request to the image's repository; resolves with the final `Response`. */
+    async fetch(imageRef, path, init) {
+      checkObject(init, "init");
+      const method = init?.method;
+      if (method !== undefined && method !== null && typeof method !== "string") throw invalid("option method must be a string");
+      const upper = (method ?? "GET").replace(/[a-z]+/g, (m) => m.toUpperCase());
+      if (typeof path !== "string") throw invalid("the path must be a string");
+      return withSession(this, imageRef, init, upper, (s) => exchange(s, upper, path, init?.headers, init?.body, undefined), false, path);
+    },
+    listTags(imageRef, options) {
+      return Promise.resolve().then(() => collect(pager(this, imageRef, options, false)));
+    },
+    tagPages(imageRef, options) {
+      return new TagPages(pager(this, imageRef, options, false));
+    },
+    catalog(registry, options) {
+      return Promise.resolve().then(() => collect(pager(this, registry, options, true)));
+    },
+    getManifest(imageRef, options) {
+      return withSession(this, imageRef, options, "GET", async (s) => {
+        const [d, bytes, index] = await resolveManifest(s, imageRef, options);
+        const out = { digest: d.digest, mediaType: d.mediaType, size: d.size, manifest: parseJson(bytes, "the manifest") };
+        if (index) out.index = index;
+        if (d.platforms) out.platforms = d.platforms;
+        return out;
+      });
+    },
+    headManifest(imageRef, options) {
+      return withSession(this, imageRef, options, "GET", (s) => headDescriptor(s, imageRef, options));
+    },
+    getImageConfig(imageRef, options) {
+      return withSession(this, imageRef, options, "GET", async (s) => {
+        await resolveManifest(s, imageRef, options);
+        const digest = s.config();
+        const res = await exchange(s, "GET", `blobs/${digest}`, undefined, undefined, undefined);
+        if (!ok(res)) throw await statusError(s, res, "GET");
+        const bytes = await bodyOf(s, res, MAX_MANIFEST, "the image config");
+        s.verify(digest, bytes, "the image config", await otherDigest(digest, bytes));
+        return { digest, config: parseJson(bytes, "the image config") };
+      });
+    },
+    async deleteManifest(imageRef, options) {
+      let [, digest] = manifestArgs(imageRef, undefined, false);
+      digest ??= (await withSession(this, imageRef, options, "GET", (s) => headDescriptor(s, imageRef, undefined))).digest;
+      return withSession(this, imageRef, options, "DELETE", async (s) => {
+        const res = await exchange(s, "DELETE", `manifests/${digest}`, undefined, undefined, undefined);
+        if (!ok(res)) throw await statusError(s, res, "DELETE");
+        discard(res);
+      });
+    },
+  };
+  // Non-enumerable, like the class's own methods.
+  for (const [key, value] of Object.entries(calls)) Object.defineProperty(Client.prototype, key, { value, writable: true, configurable: true });
 }

@@ -3,13 +3,14 @@
 // top-level await, so classic (iife) worker bundles work too. `getToken` and the client's async
 // methods load it themselves; the synchronous parsers need `await init()` (or any awaited call)
 // first.
-import { FastTokens, fastGetToken, moduleCalls, RegistryAuthError, storeIo, withDispose } from "./common.js";
+import { addRegistryCalls, FastTokens, fastGetToken, moduleCalls, RegistryAuthError, storeIo, withDispose } from "./common.js";
 import initWasm, * as wasm from "./web.js";
 
 export { RegistryAuthError };
 export { cacheStore, kvStore, webStorageStore } from "./common.js";
 
 const { getToken: wasmGetToken, parseChallenges: wasmParseChallenges, parseReference: wasmParseReference, RegistryClient: WasmRegistryClient } = wasm;
+addRegistryCalls(WasmRegistryClient, wasm.manifestArgs);
 
 let loading = null;
 let loaded = false;

@@ -10,12 +10,13 @@
 // own brand check accepts a Module of any realm, so such a module is given this realm's prototype
 // first and then instantiated like any other.
 import wasmModule from "./registry_token_bg.wasm?module";
-import { disposable, FastTokens, fastGetToken, moduleCalls, RegistryAuthError, storeIo } from "./common.js";
+import { addRegistryCalls, disposable, FastTokens, fastGetToken, moduleCalls, RegistryAuthError, storeIo } from "./common.js";
 import {
   __setErrorClass,
   __setStoreIo,
   initSync,
   getToken as wasmGetToken,
+  manifestArgs,
   parseChallenges as wasmParseChallenges,
   parseReference as wasmParseReference,
   RegistryClient as WasmRegistryClient,
@@ -25,6 +26,7 @@ import {
 initSync({ module: thisRealmModule(wasmModule) });
 __setErrorClass(RegistryAuthError);
 __setStoreIo(storeIo);
+addRegistryCalls(WasmRegistryClient, manifestArgs);
 
 /** `module`, usable by this realm's WebAssembly.Instance; a clear error when it is no module. */
 function thisRealmModule(module) {

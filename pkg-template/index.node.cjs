@@ -1,10 +1,11 @@
 // Node (require). The wasm-bindgen nodejs glue compiles the module synchronously at load.
 "use strict";
 const wasm = require("./node.cjs");
-const { RegistryAuthError, disposable, moduleCalls, FastTokens, fastGetToken, kvStore, cacheStore, webStorageStore, storeIo } = require("./common.cjs");
+const { RegistryAuthError, addRegistryCalls, disposable, moduleCalls, FastTokens, fastGetToken, kvStore, cacheStore, webStorageStore, storeIo } = require("./common.cjs");
 
 wasm.__setErrorClass(RegistryAuthError);
 wasm.__setStoreIo(storeIo);
+addRegistryCalls(wasm.RegistryClient, wasm.manifestArgs);
 const shared = wasm.sharedClient();
 
 module.exports = {

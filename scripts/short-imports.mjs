@@ -6,7 +6,8 @@
 // the build does it here: the import and export sections are re-encoded with names `a`, `b`, …,
 // and the glues renamed to match. The glue's shape is checked, not assumed: an import that is not
 // exactly one key of each glue fails the build; exports are renamed only where the glue reads
-// them as `wasm.<name>` (and `memory` keeps its name).
+// them as `wasm.<name>` (and `memory` keeps its name), and the glue's wrappers of the closure
+// adapters get short names too.
 import { readFileSync, writeFileSync } from "node:fs";
 
 function leb(n) {
@@ -121,6 +122,15 @@ export function shortenImports(wasmPath, gluePaths) {
     }
     g.text = g.text.replace(ident, (name) => mapping.get(name) ?? name);
     g.text = g.text.replace(member, (all, name) => (exportNames.has(name) ? `wasm.${exportNames.get(name)}` : all));
+    // The glue's own wrappers of those adapters carry the same 200-character names. Minifying
+    // renames them in the ESM glue; the CommonJS glue keeps its top-level names, so there they
+    // are shortened here.
+    if (!g.path.endsWith(".cjs")) continue;
+    const wrappers = new Map();
+    g.text = g.text.replace(/\bwasm_bindgen_[0-9a-f]{16}___convert__closures_\w+/g, (name) => {
+      if (!wrappers.has(name)) wrappers.set(name, `wbgClosure${wrappers.size}`);
+      return wrappers.get(name);
+    });
   }
 
   const section = (id, entries, write) => {

@@ -7,9 +7,13 @@
 //!
 //! A `HashMap` rather than a `BTreeMap`: 3 KB of wasm instead of 9. On wasm32-unknown-unknown
 //! std cannot seed its hasher randomly, so a caller choosing keys could aim them at one bucket;
-//! the capacity bound caps what that costs to a scan of one bounded table.
+//! the capacity bound caps what that costs to a scan of one bounded table. The hasher is SipHash
+//! with fixed keys, said so: `RandomState` would bring its per-thread key setup and still not be
+//! random here.
 
+use std::collections::hash_map::DefaultHasher;
 use std::collections::HashMap;
+use std::hash::BuildHasherDefault;
 
 #[derive(Clone, Debug)]
 struct Entry<V> {
@@ -20,7 +24,7 @@ struct Entry<V> {
 
 #[derive(Clone, Debug)]
 pub struct Bounded<V> {
-    entries: HashMap<String, Entry<V>>,
+    entries: HashMap<String, Entry<V>, BuildHasherDefault<DefaultHasher>>,
     capacity: usize,
     /// A use counter rather than the clock, so recency is exact even within one millisecond.
     tick: u64,
@@ -31,7 +35,7 @@ pub struct Bounded<V> {
 
 impl<V> Bounded<V> {
     pub fn new(capacity: usize) -> Bounded<V> {
-        Bounded { entries: HashMap::new(), capacity: capacity.max(1), tick: 0, removals: 0 }
+        Bounded { entries: HashMap::default(), capacity: capacity.max(1), tick: 0, removals: 0 }
     }
 
     /// The value if present and not expired at `now` (an expired one is dropped).

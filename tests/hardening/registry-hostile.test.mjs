@@ -3,7 +3,7 @@
 // in it is bounded (it stops by itself), and every case ends with the code the contract names:
 //
 //   endless pages        an endless stream of *distinct* pages is legitimate paging: the library
-//                        has no page cap (src/js/registry.rs), so `limit`, a `tagPages` consumer
+//                        has no page cap (pkg-template/common.js), so `limit`, a `tagPages` consumer
 //                        that stops, or the caller's signal end it — and then no request follows
 //   huge bodies          a 100,000-tag page works; a page over 16 MiB and a manifest or config
 //                        over 4 MiB → BAD_REGISTRY_RESPONSE without the rest being read
@@ -132,7 +132,7 @@ describe("endless tag pages (distinct pages are legitimate paging: no page cap)"
     await sleep(200);
     const n = pageRequests().length;
     assert.ok(n >= 3 && n <= 4, `${n} pages requested for 3 consumed`);
-    assert.equal(n, 3, "the library fetches no page ahead (src/js/registry.rs TagPages)");
+    assert.equal(n, 3, "the library fetches no page ahead (TagPages in pkg-template/common.js)");
     const iterator = iterable[Symbol.asyncIterator]();
     assert.deepEqual(await iterator.next(), { value: undefined, done: true }, "a finished iteration stays finished");
     await sleep(100);
@@ -721,7 +721,7 @@ describe("no secret in the new errors, whatever the server echoes", () => {
     [
       "a page URL over 200 bytes, the password at the cut, answering 500",
       "REGISTRY_ERROR",
-      "src/js/registry.rs page_with quotes \"GET <url>\" clipped to 200 bytes, and the message is redacted after the clip: \"…?last=ppp…hunter2-PASSWOR…\"",
+      "Session::status_error (src/js/registry.rs) quotes \"GET <url>\" clipped to 200 bytes, and the message is redacted after the clip: \"…?last=ppp…hunter2-PASSWOR…\"",
       () => {
         let n = 0;
         const pad = "p".repeat(200 - `${h.url}${TAGS_PATH}?last=`.length - 15);

@@ -59,6 +59,20 @@ describe("package metadata (the packed tarball)", () => {
     assert.deepEqual(packed, [...needed].sort());
   });
 
+  it("the .wasm links by short names (scripts/short-imports.mjs): no wasm-bindgen hash or Rust type left in an import or export name", () => {
+    const module = new WebAssembly.Module(readFileSync(join(pkgDir, "registry_token_bg.wasm")));
+    const imports = WebAssembly.Module.imports(module);
+    const exports = WebAssembly.Module.exports(module);
+    assert.ok(imports.length > 50 && exports.length > 20, `${imports.length} imports, ${exports.length} exports`);
+    const long = [...imports.map((i) => i.name), ...exports.map((e) => e.name)].filter((n) => n !== "memory" && !/^[A-Za-z]{1,2}$/.test(n));
+    assert.deepEqual(long, [], "every name is one or two letters");
+    // The glue names each import once, as a key of its import object; nothing in it still says __wbg_….
+    for (const glue of ["web.js", "node.cjs"]) {
+      const text = readFileSync(join(pkgDir, glue), "utf8");
+      assert.doesNotMatch(text, /__wbg_\w+_[0-9a-f]{16}|closures_____invoke/, `${glue} still holds a hashed name`);
+    }
+  });
+
   it("the fields npm shows: description, keywords, license, sideEffects, engines", () => {
     const pkg = manifest();
     assert.ok(pkg.description.length > 40, pkg.description);
