@@ -448,7 +448,11 @@ function discard(res) {
   } catch {}
 }
 
-/** The body as one buffer, at most `cap` bytes, and whether the server sent more (the rest is not read). */
+/**
+ * The body as one buffer, at most `cap` bytes, and whether the server sent more (the rest is not
+ * read). The registry calls' reader; token bodies, which the core reads in wasm, go through the
+ * same logic in Rust (`read_capped` in src/js/http.rs, tested there in wasm).
+ */
 async function readCapped(res, cap) {
   const body = res.body;
   if (body === null || typeof body !== "object" || typeof body.getReader !== "function") {

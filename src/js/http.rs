@@ -79,7 +79,8 @@ async fn read_body(res: &FetchResponse, out: &mut Response) -> Result<(), JsValu
 }
 
 /// The body as one buffer in JavaScript, at most `cap` bytes; `true` when the server sent more
-/// (the rest is not read: the stream is cancelled).
+/// (the rest is not read: the stream is cancelled). The registry calls' bodies, which never
+/// enter wasm, are read the same way by `readCapped` in pkg-template/common.js.
 pub async fn read_capped(res: &FetchResponse, cap: usize) -> Result<(Uint8Array, bool), JsValue> {
     let body = res.body();
     let has_reader = body.is_object() && Reflect::get(&body, &name("getReader")).is_ok_and(|f| f.is_function());
