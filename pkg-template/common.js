@@ -242,13 +242,17 @@ function within(p, ms) {
 }
 
 /**
- * The store I/O the wasm calls (src/js/store.rs): never throws or rejects. A failure (a throw, a
- * rejection, no answer in time) counts in `storeErrors`; an answer that is no string, in
- * `storeMisses`. Writes and deletes go to `waitUntil` when the call gave one: workerd drops
- * unawaited work once the response is sent (a Cache API `put` then stores an empty body).
+ * The I/O the wasm hands to JavaScript (src/js/io.rs), given to the module by each entry at load:
+ * the per-caller guard, capped body reads, and the token store's I/O. The store functions never
+ * throw or reject: a failure (a throw, a rejection, no answer in time) counts in `storeErrors`;
+ * an answer that is no string, in `storeMisses`. Writes and deletes go to `waitUntil` when the
+ * call gave one: workerd drops unawaited work once the response is sent (a Cache API `put` then
+ * stores an empty body).
  */
-export const storeIo = {
-  async read(store, key, waitMs, counts) {
+export const io = {
+  guard,
+  body: readCapped,
+  async storeRead(store, key, waitMs, counts) {
     try {
       const value = await within(Promise.resolve(store.get(key)), waitMs);
       if (typeof value === "string") return value;
@@ -258,10 +262,10 @@ export const storeIo = {
     }
     return undefined;
   },
-  write(store, key, value, expiresAt, ttlSeconds, waitUntil, counts) {
+  storeWrite(store, key, value, expiresAt, ttlSeconds, waitUntil, counts) {
     background(() => store.put(key, value, { expiresAt, ttlSeconds }), waitUntil, counts);
   },
-  remove(store, key, waitUntil, counts) {
+  storeRemove(store, key, waitUntil, counts) {
     if (typeof store.delete === "function") background(() => store.delete(key), waitUntil, counts);
   },
 };
@@ -494,11 +498,14 @@ function join(chunks, total) {
 }
 
 /**
- * `p` under the call's timeout and signal (a per-caller guard, like the token flights'); when
- * they fire first, `controller` aborts the request itself.
+ * `p` raced against one caller's timeout and signal: the guard of every call, so one caller
+ * giving up never cancels work others share (the wasm aborts shared work when its last caller
+ * has left). Resolves `[settled, value, fired]` and never rejects: whether `p` fulfilled, its
+ * value or reason (or the TIMEOUT / ABORTED error), and whether this caller's own timer or signal
+ * fired. The timer and the listener are gone once it settles, so nothing keeps Node's event loop
+ * alive.
  */
-async function guarded(s, p, controller) {
-  const [, signal, ms] = s.io();
+async function guard(p, signal, ms) {
   let timer, onAbort, fired = false;
   const cancel = new Promise((_, reject) => {
     if (ms !== undefined) {
@@ -521,9 +528,10 @@ async function guarded(s, p, controller) {
     }
   });
   try {
-    return await Promise.race([p, cancel]);
+    return [true, await Promise.race([p, cancel]), false];
+  } catch (e) {
+    return [false, e, fired];
   } finally {
-    if (fired) controller?.abort();
     clearTimeout(timer);
     if (onAbort) {
       try {
@@ -531,6 +539,15 @@ async function guarded(s, p, controller) {
       } catch {}
     }
   }
+}
+
+/** `p` under the call's guard; when the guard fires first, `controller` aborts the request itself. */
+async function guarded(s, p, controller) {
+  const [, signal, ms] = s.io();
+  const [settled, value, fired] = await guard(p, signal, ms);
+  if (fired) controller?.abort();
+  if (!settled) throw value;
+  return value;
 }
 
 async function send(s, headers, body, accept) {

@@ -3,7 +3,7 @@
 // top-level await, so classic (iife) worker bundles work too. `getToken` and the client's async
 // methods load it themselves; the synchronous parsers need `await init()` (or any awaited call)
 // first.
-import { addRegistryCalls, FastTokens, fastGetToken, moduleCalls, RegistryAuthError, storeIo, withDispose } from "./common.js";
+import { addRegistryCalls, FastTokens, fastGetToken, moduleCalls, RegistryAuthError, io, withDispose } from "./common.js";
 import initWasm, * as wasm from "./web.js";
 
 export { RegistryAuthError };
@@ -22,7 +22,7 @@ export function init(moduleOrPath) {
     loading = initWasm({ module_or_path: source }).then(
       () => {
         wasm.__setErrorClass(RegistryAuthError);
-        wasm.__setStoreIo(storeIo);
+        wasm.__setIo(io);
         loaded = true;
       },
       (cause) => {

@@ -10,10 +10,10 @@
 // own brand check accepts a Module of any realm, so such a module is given this realm's prototype
 // first and then instantiated like any other.
 import wasmModule from "./registry_token_bg.wasm?module";
-import { addRegistryCalls, disposable, FastTokens, fastGetToken, moduleCalls, RegistryAuthError, storeIo } from "./common.js";
+import { addRegistryCalls, disposable, FastTokens, fastGetToken, moduleCalls, RegistryAuthError, io } from "./common.js";
 import {
   __setErrorClass,
-  __setStoreIo,
+  __setIo,
   initSync,
   getToken as wasmGetToken,
   manifestArgs,
@@ -25,7 +25,7 @@ import {
 
 initSync({ module: thisRealmModule(wasmModule) });
 __setErrorClass(RegistryAuthError);
-__setStoreIo(storeIo);
+__setIo(io);
 addRegistryCalls(WasmRegistryClient, manifestArgs);
 
 /** `module`, usable by this realm's WebAssembly.Instance; a clear error when it is no module. */

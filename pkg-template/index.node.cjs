@@ -1,10 +1,10 @@
 // Node (require). The wasm-bindgen nodejs glue compiles the module synchronously at load.
 "use strict";
 const wasm = require("./node.cjs");
-const { RegistryAuthError, addRegistryCalls, disposable, moduleCalls, FastTokens, fastGetToken, kvStore, cacheStore, webStorageStore, storeIo } = require("./common.cjs");
+const { RegistryAuthError, addRegistryCalls, disposable, moduleCalls, FastTokens, fastGetToken, kvStore, cacheStore, webStorageStore, io } = require("./common.cjs");
 
 wasm.__setErrorClass(RegistryAuthError);
-wasm.__setStoreIo(storeIo);
+wasm.__setIo(io);
 addRegistryCalls(wasm.RegistryClient, wasm.manifestArgs);
 const shared = wasm.sharedClient();
 

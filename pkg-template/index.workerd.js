@@ -2,12 +2,12 @@
 // no usable import.meta.url, so the .wasm is imported as a module (wrangler and miniflare turn
 // it into a WebAssembly.Module) and instantiated synchronously at import.
 import wasmModule from "./registry_token_bg.wasm";
-import { addRegistryCalls, disposable, FastTokens, fastGetToken, moduleCalls, RegistryAuthError, storeIo } from "./common.js";
-import { __setErrorClass, __setStoreIo, getToken as wasmGetToken, initSync, manifestArgs, RegistryClient as WasmRegistryClient, sharedClient } from "./web.js";
+import { addRegistryCalls, disposable, FastTokens, fastGetToken, moduleCalls, RegistryAuthError, io } from "./common.js";
+import { __setErrorClass, __setIo, getToken as wasmGetToken, initSync, manifestArgs, RegistryClient as WasmRegistryClient, sharedClient } from "./web.js";
 
 initSync({ module: wasmModule });
 __setErrorClass(RegistryAuthError);
-__setStoreIo(storeIo);
+__setIo(io);
 addRegistryCalls(WasmRegistryClient, manifestArgs);
 
 export { parseChallenges, parseReference } from "./web.js";

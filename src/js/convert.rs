@@ -363,3 +363,10 @@ impl OptionReader<'_> {
         }
     }
 }
+
+/// The ABORTED error for a caller whose signal fired, with the signal's reason as `cause`.
+pub fn aborted_error(signal: &JsValue) -> JsValue {
+    let reason = signal.unchecked_ref::<super::bindings::SignalLike>().reason();
+    let cause = (!reason.is_undefined()).then_some(reason);
+    error_to_js(&Error::new(Code::Aborted, "the call was aborted by its AbortSignal"), cause.as_ref())
+}

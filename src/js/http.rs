@@ -1,14 +1,15 @@
 //! One HTTP exchange: a core [`Request`] out through `fetch`, a core [`Response`] back, with the
-//! body read as a stream and cut at [`MAX_BODY`] so a hostile server cannot make us buffer 50 MB.
-//! The chunks stay in JavaScript until the body is complete and are copied into wasm once, at
-//! their exact size, just before the core reads them: wasm memory never shrinks, so a hundred
-//! bodies arriving at once must not each hold a growing buffer there.
+//! body read as a stream and cut at [`MAX_BODY`] so a hostile server cannot make us buffer 50 MB
+//! (`io.body` in pkg-template/common.js, the reader the registry calls use too). The chunks stay
+//! in JavaScript until the body is complete and are copied into wasm once, at their exact size,
+//! just before the core reads them: wasm memory never shrinks, so a hundred bodies arriving at
+//! once must not each hold a growing buffer there.
 
 use super::bindings::{global_fetch, BodyStream, FetchResponse, HeadersLike};
 use super::convert::{name, set};
 use crate::flow::{Purpose, Redirect, Request, Response};
 use crate::token::MAX_BODY;
-use js_sys::{Array, Function, Object, Promise, Reflect, Uint8Array};
+use js_sys::{Function, Object, Promise, Reflect};
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
 
@@ -72,70 +73,10 @@ pub fn status_of(res: &FetchResponse) -> u16 {
 }
 
 async fn read_body(res: &FetchResponse, out: &mut Response) -> Result<(), JsValue> {
-    let (bytes, truncated) = read_capped(res, MAX_BODY).await?;
-    out.body = bytes.to_vec();
+    let (bytes, truncated) = super::io::body(res, MAX_BODY).await?;
+    out.body = bytes;
     out.body_truncated = truncated;
     Ok(())
-}
-
-/// The body as one buffer in JavaScript, at most `cap` bytes; `true` when the server sent more
-/// (the rest is not read: the stream is cancelled). The registry calls' bodies, which never
-/// enter wasm, are read the same way by `readCapped` in pkg-template/common.js.
-pub async fn read_capped(res: &FetchResponse, cap: usize) -> Result<(Uint8Array, bool), JsValue> {
-    let body = res.body();
-    let has_reader = body.is_object() && Reflect::get(&body, &name("getReader")).is_ok_and(|f| f.is_function());
-    if !has_reader {
-        // A Response-like from a custom fetch without streams: take the buffer and cut it.
-        let buf = JsFuture::from(res.array_buffer()?).await?;
-        let bytes = Uint8Array::new(&buf);
-        let len = bytes.length() as usize;
-        return Ok((bytes.subarray(0, len.min(cap) as u32), len > cap));
-    }
-    let reader = body.unchecked_into::<BodyStream>().get_reader()?;
-    let chunks = Array::new();
-    let mut total = 0usize;
-    let mut truncated = false;
-    loop {
-        let chunk = JsFuture::from(reader.read()?).await?;
-        let done = Reflect::get(&chunk, &name("done")).map(|d| d.is_truthy()).unwrap_or(true);
-        if done {
-            break;
-        }
-        let value = Reflect::get(&chunk, &name("value"))?;
-        let Some(bytes) = value.dyn_ref::<Uint8Array>() else {
-            return Err(js_sys::TypeError::new("the response body stream yielded something other than bytes").into());
-        };
-        let room = cap.saturating_sub(total);
-        let len = bytes.length() as usize;
-        if len > room {
-            chunks.push(&bytes.subarray(0, room as u32));
-            total += room;
-            truncated = true;
-            if let Ok(p) = reader.cancel() {
-                ignore_rejection(&p);
-            }
-            break;
-        }
-        chunks.push(bytes);
-        total += len;
-    }
-    Ok((join(&chunks, total), truncated))
-}
-
-/// The chunks as one buffer, allocated once at its final size; it enters wasm (if it does) in
-/// one copy of exactly that size.
-fn join(chunks: &Array, total: usize) -> Uint8Array {
-    if chunks.length() == 1 {
-        return chunks.get(0).unchecked_into::<Uint8Array>();
-    }
-    let all = Uint8Array::new_with_length(total as u32);
-    let mut at = 0u32;
-    for chunk in chunks.iter() {
-        let bytes: Uint8Array = chunk.unchecked_into();
-        all.set(&bytes, at);
-        at += bytes.length();
-    }
-    all
 }
 
 /// Frees the connection (undici keeps a socket busy until the body is consumed or cancelled).

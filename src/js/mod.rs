@@ -4,10 +4,10 @@
 //! values. Every decision about the protocol lives in the core.
 
 mod bindings;
-mod cancel;
 mod convert;
 mod credentials;
 mod http;
+mod io;
 mod registry;
 mod store;
 #[cfg(test)]
@@ -19,8 +19,7 @@ use crate::error::{Code, Error};
 use crate::flow::{Client, Flow, Grant, Mode, Options, Purpose, Request, Response, Step};
 use crate::reference::Reference;
 use bindings::{AbortController, SignalLike};
-use cancel::{aborted_error, Cancel};
-use convert::{error_to_js, grant_to_js, invalid, name, set, OptionReader};
+use convert::{aborted_error, error_to_js, grant_to_js, invalid, name, set, OptionReader};
 use js_sys::{Array, Function, Object, Promise};
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
@@ -261,10 +260,7 @@ fn call_with(inner: &Rc<Inner>, image_ref: JsValue, options: JsValue, mode: Mode
 
 /// Waits for a credentials function's promise and binds what it gave to the call.
 async fn resolve_pending(c: &mut Call, pending: Promise) -> Result<(), JsValue> {
-    let cancel = Cancel::new(c.signal.as_ref(), c.timeout_ms);
-    let answer = JsFuture::from(Promise::race(&Array::of2(&pending, &cancel.promise))).await;
-    let gave_up = cancel.fired.get();
-    drop(cancel);
+    let (answer, gave_up) = io::guarded(&pending, c.signal.as_ref(), c.timeout_ms).await;
     let value = match answer {
         Ok(v) => v,
         Err(e) if gave_up => return Err(e),
@@ -308,11 +304,7 @@ fn join_or_start(inner: &Rc<Inner>, mut c: Call, mode: Mode) -> Promise {
     flight.waiters.set(flight.waiters.get() + 1);
     let inner = inner.clone();
     future_to_promise(async move {
-        let cancel = Cancel::new(signal.as_ref(), timeout_ms);
-        let race = Promise::race(&Array::of2(&flight.promise, &cancel.promise));
-        let result = JsFuture::from(race).await;
-        let gave_up = cancel.fired.get();
-        drop(cancel);
+        let (result, gave_up) = io::guarded(&flight.promise, signal.as_ref(), timeout_ms).await;
         flight.waiters.set(flight.waiters.get().saturating_sub(1));
         if gave_up && flight.waiters.get() == 0 {
             // Nobody waits any more: stop the requests, and let the next call start afresh.

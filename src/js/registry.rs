@@ -9,8 +9,7 @@
 //! own drop glue, and the seven calls' machines were a fifth of the module.
 
 use super::bindings::SignalLike;
-use super::cancel::aborted_error;
-use super::convert::{error_to_js, invalid, name, set, OptionReader};
+use super::convert::{aborted_error, error_to_js, invalid, name, set, OptionReader};
 use super::{join_or_start, now_ms, resolve_pending, Extra, Inner, RegistryClient, DEFAULT_CLIENT};
 use crate::credentials::Credentials;
 use crate::error::{Code, Error};

@@ -2,56 +2,19 @@
 //! object with `get` and `put`) read before the network and written after it. What a key and a
 //! value hold, and whether a value read back may be used, is the core's ([`crate::store`]). The
 //! store's I/O — awaiting it at most a second, handing writes to `waitUntil`, counting failures —
-//! is JavaScript's (`storeIo` in pkg-template/common.js, given to the module at load): timers and
-//! promise plumbing cost kilobytes of wasm and a few lines of JavaScript. A store can never fail
+//! is JavaScript's (`io` in pkg-template/common.js, see [`super::io`]): timers and promise
+//! plumbing cost kilobytes of wasm and a few lines of JavaScript. A store can never fail
 //! a call: whatever it throws, rejects or hangs on counts in `storeErrors`, and the call goes to
 //! the network.
 
 use super::convert::{invalid, name, OptionReader};
-use js_sys::{Function, Object, Promise, Reflect};
-use std::cell::RefCell;
+use super::io::io;
+use js_sys::{Function, Object, Reflect};
 use wasm_bindgen::prelude::*;
 
 /// A call waits this long at most for a store's `get` (half its own timeout when that is
 /// shorter than two seconds, so a store that hangs still leaves the network time).
 pub const WAIT_MS: f64 = 1_000.0;
-
-#[wasm_bindgen]
-extern "C" {
-    /// pkg-template/common.js `storeIo`: never throws, never rejects.
-    #[derive(Clone)]
-    pub type StoreIo;
-    /// Resolves to the stored string, or undefined (counted as a miss or an error there).
-    #[wasm_bindgen(method, structural)]
-    fn read(this: &StoreIo, store: &JsValue, key: &str, wait_ms: f64, counts: &JsValue) -> Promise;
-    #[wasm_bindgen(method, structural)]
-    fn write(
-        this: &StoreIo,
-        store: &JsValue,
-        key: &str,
-        value: &str,
-        expires_at: f64,
-        ttl_seconds: f64,
-        wait_until: &JsValue,
-        counts: &JsValue,
-    );
-    #[wasm_bindgen(method, structural)]
-    fn remove(this: &StoreIo, store: &JsValue, key: &str, wait_until: &JsValue, counts: &JsValue);
-}
-
-thread_local! {
-    static IO: RefCell<Option<StoreIo>> = const { RefCell::new(None) };
-}
-
-/// Called once by every entry at load, with `storeIo` from common.js.
-#[wasm_bindgen(js_name = __setStoreIo)]
-pub fn set_store_io(io: JsValue) {
-    IO.with(|slot| *slot.borrow_mut() = Some(io.unchecked_into()));
-}
-
-fn io() -> Option<StoreIo> {
-    IO.with(|slot| slot.borrow().clone())
-}
 
 /// A caller's store, checked once per call.
 #[derive(Clone)]
@@ -105,19 +68,19 @@ pub fn from_options(o: &OptionReader) -> Result<Option<Store>, JsValue> {
 /// The stored value under `key`, if the store answers with a string within `wait_ms`.
 pub async fn read(store: &Store, counts: &JsValue, key: &str, wait_ms: f64) -> Option<String> {
     let io = io()?;
-    wasm_bindgen_futures::JsFuture::from(io.read(&store.object, key, wait_ms, counts)).await.ok()?.as_string()
+    wasm_bindgen_futures::JsFuture::from(io.store_read(&store.object, key, wait_ms, counts)).await.ok()?.as_string()
 }
 
 /// Writes without delaying the caller (through `waitUntil` when given).
 pub fn write(store: &Store, counts: &JsValue, key: &str, value: &str, expires_at: u64, ttl_seconds: u64) {
     if let Some(io) = io() {
-        io.write(&store.object, key, value, expires_at as f64, ttl_seconds as f64, &store.wait_until, counts);
+        io.store_write(&store.object, key, value, expires_at as f64, ttl_seconds as f64, &store.wait_until, counts);
     }
 }
 
 /// Drops a stored token the registry refused, when the store can delete.
 pub fn remove(store: &Store, counts: &JsValue, key: &str) {
     if let Some(io) = io() {
-        io.remove(&store.object, key, &store.wait_until, counts);
+        io.store_remove(&store.object, key, &store.wait_until, counts);
     }
 }

@@ -88,6 +88,16 @@ describe("token endpoint errors", () => {
     reg.set({ token: { body: sized(128 * 1024 + 1) } });
     await rejectsWith(new RegistryClient().getToken(ref(reg)), "BAD_TOKEN_RESPONSE", { message: /larger than 131072 bytes/ });
   });
+
+  it("a custom fetch's Response-like without a body stream (old polyfills): the token body is read through arrayBuffer() and capped the same way", async () => {
+    // Each real response is handed on as a plain object with status, headers and arrayBuffer().
+    const bare = (r) => ({ status: r.status, headers: r.headers, url: r.url, arrayBuffer: () => r.arrayBuffer() });
+    const fetchBare = async (url, init) => bare(await fetch(url, init));
+    const token = await new RegistryClient().getToken(ref(reg), { fetch: fetchBare });
+    assert.equal(token, reg.entries("token")[0].issued);
+    reg.set({ token: { body: (_e, { token: t }) => ({ token: t, padding: "x".repeat(200 * 1024) }) } });
+    await rejectsWith(new RegistryClient().getToken(ref(reg), { fetch: fetchBare }), "BAD_TOKEN_RESPONSE", { message: /larger than 131072 bytes/ });
+  });
 });
 
 describe("challenge errors", () => {
