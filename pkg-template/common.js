@@ -42,6 +42,10 @@ export class RegistryAuthError extends Error {
   }
 }
 
+/** A RegistryAuthError with `code`, as the wasm builds them (`code` an own property). */
+const failure = (code, message) => new RegistryAuthError(message, { code });
+export const invalid = (message) => failure("INVALID_REFERENCE", message);
+
 /** The caller's clock as the wasm reads it: a number from `now`, else `Date.now()`; 0 if unusable. */
 function clockOf(now) {
   let t;
@@ -292,7 +296,7 @@ function background(start, waitUntil, counts) {
 
 function storeArgument(value, methods, what) {
   if (value === null || typeof value !== "object" || methods.some((m) => typeof value[m] !== "function")) {
-    throw new RegistryAuthError(`${what} must be an object with ${methods.join(", ")} functions`, { code: "INVALID_REFERENCE" });
+    throw invalid(`${what} must be an object with ${methods.join(", ")} functions`);
   }
 }
 
@@ -312,7 +316,7 @@ function adapter(target, variant, make) {
 
 function prefixOf(options, what) {
   const prefix = options?.prefix ?? "registry-token:";
-  if (typeof prefix !== "string") throw new RegistryAuthError(`${what}: option prefix must be a string`, { code: "INVALID_REFERENCE" });
+  if (typeof prefix !== "string") throw invalid(`${what}: option prefix must be a string`);
   return prefix;
 }
 
@@ -343,10 +347,10 @@ export function cacheStore(cache, options) {
   try {
     base = new URL(options?.baseUrl ?? "https://registry-token.invalid/tokens/");
   } catch {
-    throw new RegistryAuthError("cacheStore: option baseUrl must be an absolute http(s) URL", { code: "INVALID_REFERENCE" });
+    throw invalid("cacheStore: option baseUrl must be an absolute http(s) URL");
   }
   if (base.protocol !== "https:" && base.protocol !== "http:") {
-    throw new RegistryAuthError("cacheStore: option baseUrl must be an absolute http(s) URL", { code: "INVALID_REFERENCE" });
+    throw invalid("cacheStore: option baseUrl must be an absolute http(s) URL");
   }
   const url = (key) => new URL(key, base).href;
   return adapter(cache, `cache:${base.href}`, () => ({
@@ -413,13 +417,6 @@ const MAX_ERROR_BODY = 128 * 1024; // error bodies, like token bodies, are read 
  */
 let hidesRedirects = false;
 
-/** A RegistryAuthError as the wasm builds them: `code` and `cause` as own properties. */
-function failure(code, message) {
-  const e = new RegistryAuthError(message);
-  e.code = code;
-  return e;
-}
-const invalid = (message) => failure("INVALID_REFERENCE", message);
 const isRegistryError = (e) => e !== null && Object(e) === e && e.name === "RegistryAuthError";
 
 function checkObject(value, what) {
@@ -454,8 +451,8 @@ function discard(res) {
 
 /**
  * The body as one buffer, at most `cap` bytes, and whether the server sent more (the rest is not
- * read). The registry calls' reader; token bodies, which the core reads in wasm, go through the
- * same logic in Rust (`read_capped` in src/js/http.rs, tested there in wasm).
+ * read): the one reader of every body, the registry calls' here and the token path's through
+ * `io.body` (src/js/http.rs copies a token body into wasm once it is complete).
  */
 async function readCapped(res, cap) {
   const body = res.body;

@@ -3,7 +3,7 @@
 // top-level await, so classic (iife) worker bundles work too. `getToken` and the client's async
 // methods load it themselves; the synchronous parsers need `await init()` (or any awaited call)
 // first.
-import { addRegistryCalls, FastTokens, fastGetToken, moduleCalls, RegistryAuthError, io, withDispose } from "./common.js";
+import { addRegistryCalls, FastTokens, fastGetToken, invalid, io, moduleCalls, RegistryAuthError, withDispose } from "./common.js";
 import initWasm, * as wasm from "./web.js";
 
 export { RegistryAuthError };
@@ -56,7 +56,6 @@ const SECRETS = ["username", "password", "refreshToken"];
  * the same refusals at the same moment (construction), not at some later call.
  */
 function checkDefaults(defaults) {
-  const invalid = (message) => new RegistryAuthError(message, { code: "INVALID_REFERENCE" });
   if (defaults === undefined || defaults === null) return;
   if (typeof defaults !== "object") throw invalid("RegistryClient defaults must be an object");
   for (const key of SECRETS) {
@@ -142,7 +141,7 @@ export class RegistryClient {
   }
 
   async #client() {
-    if (this.#freed) throw new RegistryAuthError("this RegistryClient was freed", { code: "INVALID_REFERENCE" });
+    if (this.#freed) throw invalid("this RegistryClient was freed");
     if (!this.#inner) {
       await init();
       this.#inner ??= new WasmRegistryClient(this.#defaults);

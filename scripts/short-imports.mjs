@@ -57,7 +57,6 @@ export function shortenImports(wasmPath, gluePaths) {
     if (flags & 1) u();
   };
   const sections = [];
-  const exported = new Set();
   const exports = [];
   let imports = null;
   while (p < buf.length) {
@@ -93,7 +92,6 @@ export function shortenImports(wasmPath, gluePaths) {
         const descStart = p;
         p++;
         u();
-        exported.add(name);
         exports.push({ name, desc: buf.subarray(descStart, p) });
       }
     }
@@ -104,6 +102,7 @@ export function shortenImports(wasmPath, gluePaths) {
   if (!imports) return new Map();
 
   const glues = gluePaths.map((path) => ({ path, text: readFileSync(path, "utf8") }));
+  const exported = new Set(exports.map((e) => e.name));
   const mapping = new Map();
   for (const imp of imports) {
     // An import named like an export would also rename the export's uses in the glue.

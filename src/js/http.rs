@@ -66,10 +66,18 @@ pub async fn send(req: &Request, fetch: Option<&Function>, signal: &JsValue) -> 
     Ok(out)
 }
 
-/// The status as the core takes it: anything a Response-like reports outside 0–999 is 0, the
-/// value browsers give an opaque redirect.
-pub fn status_of(res: &FetchResponse) -> u16 {
-    res.status().as_f64().filter(|s| (0.0..=999.0).contains(s)).unwrap_or(0.0) as u16
+/// The status as the core takes it: anything a Response-like reports outside 0–999 (or no
+/// number at all) is 0, the value browsers give an opaque redirect.
+pub fn status_code(s: f64) -> u16 {
+    if (0.0..=999.0).contains(&s) {
+        s as u16
+    } else {
+        0
+    }
+}
+
+fn status_of(res: &FetchResponse) -> u16 {
+    status_code(res.status().as_f64().unwrap_or(f64::NAN))
 }
 
 async fn read_body(res: &FetchResponse, out: &mut Response) -> Result<(), JsValue> {

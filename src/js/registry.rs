@@ -10,6 +10,7 @@
 
 use super::bindings::SignalLike;
 use super::convert::{aborted_error, error_to_js, invalid, name, set, OptionReader};
+use super::http::status_code as status;
 use super::{join_or_start, now_ms, resolve_pending, Extra, Inner, RegistryClient, DEFAULT_CLIENT};
 use crate::credentials::Credentials;
 use crate::error::{Code, Error};
@@ -55,16 +56,6 @@ pub struct Session {
 /// The call's store, when it has one and its token may be stored.
 fn store_of(c: &super::Call) -> Option<super::store::Store> {
     c.store.clone().filter(|_| c.flow.uses_store())
-}
-
-/// The status as the core takes it: anything a Response-like reports outside 0–999 is 0, the
-/// value browsers give an opaque redirect.
-fn status(s: f64) -> u16 {
-    if (0.0..=999.0).contains(&s) {
-        s as u16
-    } else {
-        0
-    }
 }
 
 /// Prepares the call and takes its first authorization. `path`, when given, is checked first: a
@@ -151,10 +142,6 @@ impl Session {
         error_to_js(&self.credentials.scrub(e), None)
     }
 
-    fn url_now(&self) -> String {
-        self.call.as_ref().map(resource::Call::url).unwrap_or_default()
-    }
-
     /// Platforms as messages may name them: secrets out of the index's strings before the core
     /// clips each name (a clip first could cut a secret past recognition).
     fn redacted(&self, platforms: &[Platform]) -> Vec<Platform> {
@@ -194,7 +181,7 @@ impl Session {
     }
 
     pub fn url(&self) -> String {
-        self.url_now()
+        self.call.as_ref().map(resource::Call::url).unwrap_or_default()
     }
 
     pub fn method(&self) -> String {
@@ -254,7 +241,7 @@ impl Session {
     pub fn status_error(&self, status_code: f64, body: &[u8], retry_after: Option<String>, method: &str, catalog: bool) -> JsValue {
         // "GET <url>": secrets out first, then clipped (a clip first could cut a secret in a URL
         // past recognition).
-        let what = [method, " ", &crate::error::clip(&self.credentials.redact(&self.url_now()), 200)].concat();
+        let what = [method, " ", &crate::error::clip(&self.credentials.redact(&self.url()), 200)].concat();
         let creds = &self.credentials;
         let e = resource::status_error(status(status_code), body, retry_after.as_deref(), &what, &|t| creds.redact(t));
         error_to_js(&if catalog { resource::catalog_error(e) } else { e }, None)
@@ -273,7 +260,7 @@ impl Session {
     /// The page after the current one, from its `Link` header; undefined after the last.
     #[wasm_bindgen(js_name = nextPage)]
     pub fn next_page(&mut self, link: Option<String>) -> Result<Option<String>, JsValue> {
-        let url = self.url_now();
+        let url = self.url();
         let here = HttpUrl::parse(&url).map_err(|why| self.fail(Error::new(Code::BadRegistryResponse, why)))?;
         self.visited.push(url);
         match crate::link::next_page(link.as_deref(), &here, &self.base.rest, &self.visited) {
