@@ -40,7 +40,11 @@ cpSync(join(root, "pkg-template"), out, { recursive: true });
 // Explicit features, never -all: binaryen 132 would then emit stringref, which Node 20 rejects.
 const features = ["bulk-memory", "reference-types", "nontrapping-float-to-int", "sign-ext", "mutable-globals", "multivalue"].map((f) => `--enable-${f}`);
 // The target_features section only tells tools what the code uses; nothing loads it.
-run(join(root, "node_modules", ".bin", "wasm-opt"), ["-Oz", "--converge", "--strip-target-features", ...features, join(gen, "web", "registry_token_bg.wasm"), "-o", join(out, "registry_token_bg.wasm")]);
+// --flatten --rereloop first, then -Oz around a whole-program (gufa) pass: the control flow
+// rebuilt from scratch folds rustc's nested blocks better than -Oz alone (-650 B of gzip,
+// measured in docs/design.md, "Where the bytes go").
+const passes = ["--flatten", "--rereloop", "-Oz", "--gufa-optimizing", "-Oz", "--converge"];
+run(join(root, "node_modules", ".bin", "wasm-opt"), [...passes, "--strip-target-features", ...features, join(gen, "web", "registry_token_bg.wasm"), "-o", join(out, "registry_token_bg.wasm")]);
 
 copyFileSync(join(gen, "web", "registry_token.js"), join(out, "web.js"));
 // What the entries share (the error class, the disposable client), as ESM for the browser and
