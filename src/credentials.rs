@@ -83,12 +83,8 @@ impl Credentials {
                 None => h.update([0u8]),
             }
         }
-        let digest = h.finalize();
         let mut out = String::with_capacity(32);
-        for b in digest.iter().take(16) {
-            out.push(hex(b >> 4));
-            out.push(hex(b & 15));
-        }
+        crate::digest::push_hex(&mut out, h.finalize().get(..16).unwrap_or_default());
         out
     }
 
@@ -177,10 +173,6 @@ fn lower_hex_escapes(s: &str) -> String {
         }
     }
     out
-}
-
-fn hex(nibble: u8) -> char {
-    char::from(b"0123456789abcdef".get(usize::from(nibble)).copied().unwrap_or(b'0'))
 }
 
 /// RFC 4648 base64 with padding. Thirty lines instead of the `base64` crate's engine generics.

@@ -41,14 +41,18 @@ pub fn named(algorithm: &str, sum: &[u8]) -> String {
     let mut out = String::with_capacity(algorithm.len() + 1 + sum.len() * 2);
     out.push_str(algorithm);
     out.push(':');
-    for b in sum {
-        out.push(char::from(HEX.get(usize::from(b >> 4)).copied().unwrap_or(b'0')));
-        out.push(char::from(HEX.get(usize::from(b & 15)).copied().unwrap_or(b'0')));
-    }
+    push_hex(&mut out, sum);
     out
 }
 
-const HEX: &[u8; 16] = b"0123456789abcdef";
+/// Appends `bytes` in lower-case hex: digests, store keys and cache ids all print sums this way.
+pub fn push_hex(out: &mut String, bytes: &[u8]) {
+    for b in bytes {
+        for nibble in [b >> 4, b & 15] {
+            out.push(char::from(b"0123456789abcdef".get(usize::from(nibble)).copied().unwrap_or(b'0')));
+        }
+    }
+}
 
 /// Checks `bytes` against `expected`; `what` names them in the message ("the manifest").
 pub fn verify(expected: &str, bytes: &[u8], what: &str) -> Result<(), Error> {

@@ -112,6 +112,16 @@ impl fmt::Display for Error {
 
 impl std::error::Error for Error {}
 
+/// Appends `item` to a `sep`-separated list. Every list of owned strings a message or header
+/// names is built with this, so `[String]::join` (a second copy of `join` beside `[&str]`'s) is
+/// not linked.
+pub fn push_item(list: &mut String, sep: &str, item: &str) {
+    if !list.is_empty() {
+        list.push_str(sep);
+    }
+    list.push_str(item);
+}
+
 /// `s`, or its first `max` bytes (cut on a character boundary) followed by '…'. Messages quote
 /// user input and server text, and neither may make a message long; every module clips with this.
 pub fn clip(s: &str, max: usize) -> String {

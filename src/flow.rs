@@ -377,7 +377,11 @@ impl Flow {
             if scopes.is_empty() {
                 return Err(Error::new(Code::InvalidReference, "no scope to ask a token for"));
             }
-            crate::scope::merge(&scopes).iter().map(Scope::to_string).collect::<Vec<_>>().join(" ")
+            let mut joined = String::new();
+            for s in crate::scope::merge(&scopes) {
+                crate::error::push_item(&mut joined, " ", &s.to_string());
+            }
+            joined
         };
         options.credentials.validate()?;
         Ok(Flow {

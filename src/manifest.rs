@@ -211,11 +211,14 @@ pub fn names(platforms: &[Platform]) -> String {
         return "no runnable platforms".to_string();
     }
     // Each name clipped: a hostile index may name platforms of any length.
-    let mut list: Vec<String> = platforms.iter().take(20).map(|p| crate::error::clip(&p.name(), 64)).collect();
-    if platforms.len() > 20 {
-        list.push(format!("and {} more", platforms.len() - 20));
+    let mut list = String::new();
+    for p in platforms.iter().take(20) {
+        crate::error::push_item(&mut list, ", ", &crate::error::clip(&p.name(), 64));
     }
-    list.join(", ")
+    if platforms.len() > 20 {
+        crate::error::push_item(&mut list, ", ", &format!("and {} more", platforms.len() - 20));
+    }
+    list
 }
 
 #[cfg(test)]

@@ -26,28 +26,31 @@ pub fn describe(body: &[u8]) -> Option<String> {
 fn from_json(value: Raw) -> Option<String> {
     let string = |v: Option<Raw>| v.and_then(Raw::as_string);
     let [errors, details, error, error_description, message] = value.fields(["errors", "details", "error", "error_description", "message"]);
-    let parts: Vec<String> = errors
-        .into_iter()
-        .flat_map(Raw::items) // nothing unless an array
-        .take(5)
-        .filter_map(|e| {
-            let [code, text, detail] = e.fields(["code", "message", "detail"]);
-            let mut s = match (string(code), string(text)) {
-                (Some(c), Some(m)) => format!("{c}: {m}"),
-                (Some(c), None) => c,
-                (None, Some(m)) => m,
-                (None, None) => return None,
-            };
-            if let Some(d) = string(detail).filter(|d| !d.is_empty()) {
-                s.push_str(" (");
-                s.push_str(&d);
-                s.push(')');
+    let mut parts: Option<String> = None;
+    for e in errors.into_iter().flat_map(Raw::items).take(5) {
+        // `items` gives nothing unless `errors` is an array.
+        let [code, text, detail] = e.fields(["code", "message", "detail"]);
+        let mut s = match (string(code), string(text)) {
+            (Some(c), Some(m)) => format!("{c}: {m}"),
+            (Some(c), None) => c,
+            (None, Some(m)) => m,
+            (None, None) => continue,
+        };
+        if let Some(d) = string(detail).filter(|d| !d.is_empty()) {
+            s.push_str(" (");
+            s.push_str(&d);
+            s.push(')');
+        }
+        match &mut parts {
+            Some(list) => {
+                list.push_str("; ");
+                list.push_str(&s);
             }
-            Some(s)
-        })
-        .collect();
-    if !parts.is_empty() {
-        return Some(parts.join("; "));
+            None => parts = Some(s),
+        }
+    }
+    if parts.is_some() {
+        return parts;
     }
     if let Some(d) = string(details) {
         return Some(d);

@@ -12,6 +12,7 @@
 //!
 //! Pure functions: the shell does the store's I/O, timeouts and counting.
 
+use crate::digest::push_hex;
 use crate::flow::{Grant, REFRESH_MARGIN_MS};
 use crate::json::{self, Raw};
 use sha2::{Digest, Sha256};
@@ -36,14 +37,9 @@ pub fn key(base: &str, scope: &str, credential_id: &str) -> String {
         h.update(part.as_bytes());
     }
     let mut out = format!("rt{FORMAT}-");
-    for b in h.finalize() {
-        out.push(char::from(HEX.get(usize::from(b >> 4)).copied().unwrap_or(b'0')));
-        out.push(char::from(HEX.get(usize::from(b & 15)).copied().unwrap_or(b'0')));
-    }
+    push_hex(&mut out, &h.finalize());
     out
 }
-
-const HEX: &[u8; 16] = b"0123456789abcdef";
 
 /// Scope entries sorted, so `a b` and `b a` are one key.
 fn sorted_scope(scope: &str) -> String {
@@ -108,12 +104,8 @@ pub fn encode(store_key: &str, t: &Stored, now: u64, refresh_margin_ms: u64) -> 
 
 /// A short hash of the key the value was written under, checked on read.
 fn key_check(store_key: &str) -> String {
-    let sum = Sha256::digest(store_key.as_bytes());
     let mut out = String::with_capacity(32);
-    for b in sum.iter().take(16) {
-        out.push(char::from(HEX.get(usize::from(b >> 4)).copied().unwrap_or(b'0')));
-        out.push(char::from(HEX.get(usize::from(b & 15)).copied().unwrap_or(b'0')));
-    }
+    push_hex(&mut out, Sha256::digest(store_key.as_bytes()).get(..16).unwrap_or_default());
     out
 }
 

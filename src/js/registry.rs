@@ -382,7 +382,13 @@ pub fn manifest_args(image_ref: JsValue, options: JsValue, with_platform: bool) 
     if list.iter().any(|t| t.is_empty() || t.bytes().any(|b| b < b' ' || b == b',' || b == 0x7f)) {
         return Err(invalid("option accept must list media types".to_string()));
     }
-    let accept = if list.is_empty() { manifest::DEFAULT_ACCEPT.join(", ") } else { list.join(", ") };
+    let mut accept = String::new();
+    for t in &list {
+        crate::error::push_item(&mut accept, ", ", t);
+    }
+    if list.is_empty() {
+        accept = manifest::DEFAULT_ACCEPT.join(", ");
+    }
     let platform = match with_platform.then(|| o.string("platform")).transpose()?.flatten() {
         Some(p) => {
             Wanted::parse(&p).map_err(|e| error_to_js(&e, None))?;
