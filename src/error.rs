@@ -112,6 +112,14 @@ impl fmt::Display for Error {
 
 impl std::error::Error for Error {}
 
+/// `s` split around the last `byte`, an ASCII delimiter (so both sides are whole characters).
+/// Searching bytes backwards instead of `rsplit_once(char)` keeps `char`'s reverse searcher, and
+/// its UTF-8 decoding, out of the wasm.
+pub fn rsplit_ascii(s: &str, byte: u8) -> Option<(&str, &str)> {
+    let at = s.bytes().rposition(|b| b == byte)?;
+    Some((s.get(..at)?, s.get(at + 1..)?))
+}
+
 /// Appends `item` to a `sep`-separated list. Every list of owned strings a message or header
 /// names is built with this, so `[String]::join` (a second copy of `join` beside `[&str]`'s) is
 /// not linked.
@@ -135,4 +143,27 @@ pub fn clip(s: &str, max: usize) -> String {
     let mut out = s.get(..end).unwrap_or_default().to_string();
     out.push('…');
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rsplit_ascii_splits_at_the_last_delimiter() {
+        assert_eq!(rsplit_ascii("host:5000/name:tag", b':'), Some(("host:5000/name", "tag")));
+        assert_eq!(rsplit_ascii("é:ü", b':'), Some(("é", "ü")));
+        assert_eq!(rsplit_ascii("a:", b':'), Some(("a", "")));
+        assert_eq!(rsplit_ascii(":a", b':'), Some(("", "a")));
+        assert_eq!(rsplit_ascii("no delimiter", b':'), None);
+    }
+
+    #[test]
+    fn push_item_separates_items() {
+        let mut list = String::new();
+        for item in ["a", "b", "c"] {
+            push_item(&mut list, ", ", item);
+        }
+        assert_eq!(list, "a, b, c");
+    }
 }

@@ -168,7 +168,7 @@ fn parse(input: &str) -> Result<Reference, String> {
         Some((rest, digest)) => (rest, Some(digest)),
         None => (input, None),
     };
-    let (name, tag) = match rest.rsplit_once(':') {
+    let (name, tag) = match crate::error::rsplit_ascii(rest, b':') {
         Some((name, tag)) if !tag.contains('/') => (name, Some(tag)),
         _ => (rest, None),
     };

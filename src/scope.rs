@@ -52,7 +52,7 @@ impl Scope {
     /// Parses one `resourcescope`. Used for the granted `scope` of OAuth2 responses.
     pub fn parse(input: &str) -> Option<Scope> {
         let (resource_type, rest) = input.split_once(':')?;
-        let (name, actions) = rest.rsplit_once(':')?;
+        let (name, actions) = crate::error::rsplit_ascii(rest, b':')?;
         let resource_type = resource_type.split('(').next().unwrap_or(resource_type);
         let valid_type = !resource_type.is_empty() && resource_type.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit());
         if !valid_type || name.is_empty() {

@@ -51,7 +51,7 @@ impl HttpUrl {
         if let Some(v6) = a.strip_prefix('[') {
             return v6.split(']').next().unwrap_or(v6);
         }
-        a.rsplit_once(':').map_or(a, |(h, port)| if port.bytes().all(|b| b.is_ascii_digit()) { h } else { a })
+        crate::error::rsplit_ascii(a, b':').map_or(a, |(h, port)| if port.bytes().all(|b| b.is_ascii_digit()) { h } else { a })
     }
 
     /// The whole URL; the same as `to_string()` without the formatting machinery.
@@ -207,7 +207,7 @@ pub fn resolve_location(location: &str, current: &HttpUrl) -> Result<HttpUrl, St
         [current.origin().as_str(), location].concat()
     } else {
         let path = current.rest.split(['?', '#']).next().unwrap_or("");
-        let dir = path.rfind('/').and_then(|i| path.get(..=i)).unwrap_or("/");
+        let dir = path.bytes().rposition(|b| b == b'/').and_then(|i| path.get(..=i)).unwrap_or("/");
         if location.starts_with('?') {
             [current.origin().as_str(), path, location].concat()
         } else {
