@@ -13,7 +13,7 @@ import { startWorker } from "../js/support/workerd.mjs";
 import { MANY_TAG_COUNT, MULTIARCH_PLATFORMS, RATE_LIMIT, REPOSITORIES, seedContent } from "../fixtures/seed.mjs";
 import { compressedSize, formatBytes, formatCreated } from "../../www/format.js";
 import {
-  openDashboard, rowTags, shownError, unexpectedConsoleErrors, waitForListing, waitForRepos, waitForRow,
+  openDashboard, requestLog, rowTags, shownError, unexpectedConsoleErrors, waitForListing, waitForRepos, waitForRow,
 } from "./support/dashboard.mjs";
 
 const SEED = seedContent();
@@ -43,7 +43,11 @@ describe("dashboard through examples/worker (workerd on a loopback port), in Chr
   });
 
   /** The URLs of the newest request group named `label`. */
-  const groupUrls = (label) => page.$eval(`#request-groups > li[data-label="${label}"]`, (g) => [...g.querySelectorAll(".url")].map((u) => u.textContent));
+  const groupUrls = async (label) => {
+    const groups = await requestLog(page, `#request-groups > li[data-label="${label}"]`, (gs) => gs.map((g) => [...g.querySelectorAll(".url")].map((u) => u.textContent)));
+    assert.ok(groups.length > 0, `no request group "${label}"`);
+    return groups[0]; // the newest: the log lists groups newest first
+  };
 
   test("with the Worker URL typed, the repositories come from its /catalog; the credentials panel says it is not used", async () => {
     await page.fill("#worker-url", `${workerUrl}/`);
@@ -56,7 +60,7 @@ describe("dashboard through examples/worker (workerd on a loopback port), in Chr
     // One request, to the Worker: the page made no registry call of its own.
     const urls = await groupUrls(`Catalog of ${d.config.registry}`);
     assert.deepEqual(urls, [`GET ${workerUrl}/catalog?registry=${encodeURIComponent(d.config.registry)}`]);
-    assert.equal(await page.$eval('#request-groups > li[data-label^="Catalog"] li[data-kind]', (li) => li.dataset.kind), "catalog");
+    assert.equal((await requestLog(page, '#request-groups > li[data-label^="Catalog"] li[data-kind]', (lis) => lis.map((li) => li.dataset.kind)))[0], "catalog");
     assert.equal(await page.isVisible("#cred-worker"), false, "inside the closed credentials panel");
     await page.evaluate(() => { document.getElementById("credentials").open = true; });
     assert.equal(await page.textContent("#cred-worker-url"), workerUrl);

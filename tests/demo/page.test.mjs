@@ -10,7 +10,7 @@ import { MANY_TAG_COUNT, MULTIARCH_PLATFORMS, RATE_LIMIT, REPOSITORIES, seedCont
 import { TEST_USERS } from "../fixtures/token-server.mjs";
 import { compressedSize, formatBytes, formatCreated, selectTags } from "../../www/format.js";
 import {
-  availableBackends, openDashboard, rowTags, saveScreenshot, shownError, unexpectedConsoleErrors, waitForListing, waitForRepos, waitForRow,
+  availableBackends, openDashboard, requestLog, rowTags, saveScreenshot, shownError, unexpectedConsoleErrors, waitForListing, waitForRepos, waitForRow,
 } from "./support/dashboard.mjs";
 
 const backends = await availableBackends();
@@ -54,7 +54,7 @@ for (const backend of backends) {
       assert.equal(await page.textContent("#signed-in"), "anonymous");
       assert.equal(await shownError(page), null);
       // The catalog went through the package: a challenge, a token, the catalog page(s).
-      const kinds = await page.$$eval('#request-groups > li[data-label^="Catalog"] li[data-kind]', (lis) => lis.map((li) => li.dataset.kind));
+      const kinds = await requestLog(page, '#request-groups > li[data-label^="Catalog"] li[data-kind]', (lis) => lis.map((li) => li.dataset.kind));
       assert.deepEqual(kinds.slice(0, 2), ["challenge", "token"]);
       assert.ok(kinds.includes("catalog"), kinds.join());
       // The filter box narrows the list.
@@ -85,7 +85,7 @@ for (const backend of backends) {
         for (let p = 1; p < pages; p++) assert.ok(seen.includes(`${(p * 100).toLocaleString("en-US")} tags, ${p} page${p === 1 ? "" : "s"}, loading…`), `page ${p}: ${seen.join(" | ")}`);
       }
       // One request per page, recorded in the Tags group.
-      const tagRequests = await page.$$eval(`#request-groups > li[data-label="Tags of ${REPOSITORIES.many}"] li[data-kind="tags"]`, (lis) => lis.length);
+      const tagRequests = await requestLog(page, `#request-groups > li[data-label="Tags of ${REPOSITORIES.many}"] li[data-kind="tags"]`, (lis) => lis.length);
       assert.equal(tagRequests, pages);
       // Bounded rendering: 100 rows, not 1,500; a Show more button for the rest.
       assert.equal((await rowTags(page)).length, 100);
@@ -117,7 +117,7 @@ for (const backend of backends) {
       assert.equal(row.size, formatBytes(compressedSize(manifest)));
       assert.match(row.created, /^\d{4}-\d\d-\d\dT/);
       // The row's first request was a HEAD of the tag; the GETs went by digest.
-      const urls = await page.$$eval(`#request-groups > li[data-label="Rows of ${REPOSITORIES.many}"] li[data-kind] .url`, (us) => us.map((u) => u.textContent));
+      const urls = await requestLog(page, `#request-groups > li[data-label="Rows of ${REPOSITORIES.many}"] li[data-kind] .url`, (us) => us.map((u) => u.textContent));
       const ofTop = urls.filter((u) => u.endsWith(`/v2/${REPOSITORIES.many}/manifests/${top}`));
       assert.deepEqual(ofTop.map((u) => u.split(" ")[0]), ["HEAD"], urls.join("\n"));
       assert.ok(urls.some((u) => u.startsWith(`GET `) && u.endsWith(`/manifests/${row.digestTitle}`)), urls.join("\n"));
@@ -180,7 +180,7 @@ for (const backend of backends) {
         const repos = await waitForRepos(page, Object.keys(SEED).length);
         assert.deepEqual([...repos].sort(), Object.keys(SEED).sort());
         // The newest group (listed first) is the proxied attempt: every request went through /proxy/.
-        const urls = await page.$eval(`#request-groups > li[data-label="Catalog of ${d.config.registryNoCors}"]`, (g) => [...g.querySelectorAll(".url")].map((u) => u.textContent));
+        const [urls] = await requestLog(page, `#request-groups > li[data-label="Catalog of ${d.config.registryNoCors}"]`, (gs) => gs.map((g) => [...g.querySelectorAll(".url")].map((u) => u.textContent)));
         assert.ok(urls.length >= 3 && urls.every((u) => u.includes(`${d.demo.url}proxy/`)), urls.join("\n"));
         // Back to the local registry with CORS.
         await page.fill("#registry", d.config.registry);
@@ -283,7 +283,7 @@ for (const backend of backends) {
       await page.waitForFunction((t) => !document.querySelector(`#tag-list li[data-tag="${t}"]`) && document.body.dataset.state !== "busy", victim);
       assert.match(await page.textContent("#status"), new RegExp(`^Deleted ${victim.replace(/\./g, "\\.")} \\(sha256:[0-9a-f]{12}\\)\\.$`));
       assert.equal(await page.$eval("#tag-list", (l) => l.dataset.count), "14");
-      const deleteRequests = await page.$$eval(`#request-groups > li[data-label="Delete ${victim}"] li[data-kind]`, (lis) => lis.map((li) => `${li.querySelector(".url").textContent.split(" ")[0]} ${li.dataset.status}`));
+      const deleteRequests = await requestLog(page, `#request-groups > li[data-label="Delete ${victim}"] li[data-kind]`, (lis) => lis.map((li) => `${li.querySelector(".url").textContent.split(" ")[0]} ${li.dataset.status}`));
       assert.ok(deleteRequests.includes("DELETE 202"), deleteRequests.join());
       // The registry agrees: listing again gives 1,499 tags, without the deleted one.
       await page.fill("#tag-filter", "");
@@ -311,7 +311,7 @@ for (const backend of backends) {
     });
 
     test("the request log holds every request, re-challenges and pages included, and the token can be copied", async () => {
-      const kinds = await page.$$eval("#request-groups li[data-kind]", (lis) => [...new Set(lis.map((li) => li.dataset.kind))]);
+      const kinds = await requestLog(page, "#request-groups li[data-kind]", (lis) => [...new Set(lis.map((li) => li.dataset.kind))]);
       for (const k of ["challenge", "token", "tags", "manifest", "blob"]) assert.ok(kinds.includes(k), `${k} in ${kinds}`);
       const count = await page.textContent("#requests-count");
       assert.match(count, /^\(\d[\d,]* requests\)$/);

@@ -123,6 +123,17 @@ export function shownError(page) {
   });
 }
 
+/**
+ * `fn` over the request log's elements matching `selector`, once the log shows every request
+ * that has settled. The page renders the log on the next animation frame after a request
+ * settles, while errors, listings and rows appear at once; animation-frame callbacks run in the
+ * order they were asked for, so waiting for one frame lets a render already queued happen first.
+ */
+export async function requestLog(page, selector, fn) {
+  await page.evaluate(() => new Promise((resolve) => requestAnimationFrame(() => resolve())));
+  return page.$$eval(selector, fn);
+}
+
 /** Tags of the rows in the DOM, in order. */
 export const rowTags = (page) => page.$$eval("#tag-list li[data-tag]", (lis) => lis.map((li) => li.dataset.tag));
 
