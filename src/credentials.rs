@@ -115,8 +115,9 @@ impl Credentials {
     pub fn redact(&self, text: &str) -> String {
         let mut out = text.to_string();
         let mut secrets: Vec<String> = Vec::new();
-        secrets.extend(self.password.iter().cloned());
-        secrets.extend(self.refresh_token.iter().cloned());
+        for s in [&self.password, &self.refresh_token].into_iter().flatten() {
+            secrets.push(s.clone());
+        }
         if let Some(b) = self.basic_header().and_then(|h| h.strip_prefix("Basic ").map(str::to_string)) {
             secrets.push(b);
         }

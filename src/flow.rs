@@ -174,7 +174,7 @@ pub struct KeyParts {
 impl KeyParts {
     /// The scopes the token is asked for, one entry each.
     pub fn scopes(&self) -> Vec<String> {
-        self.scope.split(' ').map(str::to_string).collect()
+        words(&self.scope)
     }
 
     /// The registry base is part of the key: a registry that names another registry's realm and
@@ -900,7 +900,7 @@ impl Flow {
             authorization,
             token,
             expires_at,
-            scope: self.scope_text.split(' ').map(str::to_string).collect(),
+            scope: words(&self.scope_text),
             realm,
             service,
             registry: self.base_text.clone(),
@@ -944,12 +944,26 @@ fn path_only(rest: &str) -> &str {
     rest.split('?').next().unwrap_or("")
 }
 
+/// A space-separated scope list as owned entries (empty ones kept, as `split` gives them).
+fn words(text: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    for w in text.split(' ') {
+        out.push(w.to_string());
+    }
+    out
+}
+
 /// RFC 6750 §3: `error` and `error_description` in a Bearer challenge explain a refusal.
 fn challenge_error(header: &str) -> Option<String> {
     let challenges = parse_challenges(header).ok()?;
     let c = challenges.iter().find(|c| c.param("error").is_some() || c.param("error_description").is_some())?;
-    let parts: Vec<&str> = [c.param("error"), c.param("error_description")].into_iter().flatten().filter(|s| !s.is_empty()).collect();
-    (!parts.is_empty()).then(|| parts.join(": "))
+    let mut text = String::new();
+    for part in [c.param("error"), c.param("error_description")] {
+        if let Some(p) = part.filter(|p| !p.is_empty()) {
+            crate::error::push_item(&mut text, ": ", p);
+        }
+    }
+    (!text.is_empty()).then_some(text)
 }
 
 /// Picks what to do from a 401's challenges: Bearer if offered (the only scheme that yields a
@@ -982,7 +996,10 @@ fn select_challenge(header: Option<&str>, base: &HttpUrl) -> Result<Auth, Error>
             schemes.push(&c.scheme);
         }
     }
-    let mut list = schemes.iter().take(5).copied().collect::<Vec<_>>().join(", ");
+    let mut list = String::new();
+    for s in schemes.iter().take(5) {
+        crate::error::push_item(&mut list, ", ", s);
+    }
     if schemes.len() > 5 {
         list.push_str(&format!(" and {} more", schemes.len() - 5));
     }

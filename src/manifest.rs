@@ -153,7 +153,13 @@ pub fn describe_with(
         let list = manifests
             .filter(|m| m.is_array())
             .ok_or_else(|| Error::new(Code::BadRegistryResponse, "the index has no \"manifests\" array"))?;
-        Some(list.items().filter_map(runnable).collect())
+        let mut runnable_entries = Vec::new();
+        for entry in list.items() {
+            if let Some(p) = runnable(entry) {
+                runnable_entries.push(p);
+            }
+        }
+        Some(runnable_entries)
     } else {
         None
     };

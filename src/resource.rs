@@ -146,7 +146,10 @@ impl Call {
             for s in self.scopes.iter().chain(wanted.iter()) {
                 all.push(Scope::checked(s).ok()?);
             }
-            let merged: Vec<String> = crate::scope::merge(&all).iter().map(Scope::to_string).collect();
+            let mut merged = Vec::new();
+            for s in crate::scope::merge(&all) {
+                merged.push(s.to_string());
+            }
             self.scopes = merged.clone();
             return Some(Next::Reauthorize { scopes: merged, forget: false });
         }

@@ -58,7 +58,13 @@ impl Scope {
         if !valid_type || name.is_empty() {
             return None;
         }
-        let actions = actions.split(',').filter(|a| !a.is_empty()).map(str::to_string).collect();
+        let mut list = Vec::new();
+        for a in actions.split(',') {
+            if !a.is_empty() {
+                list.push(a.to_string());
+            }
+        }
+        let actions = list;
         Some(Scope { resource_type: resource_type.to_string(), name: name.to_string(), actions: normalized(actions) })
     }
 }
@@ -116,7 +122,7 @@ pub fn merge(scopes: &[Scope]) -> Vec<Scope> {
             Ok(i) => {
                 if let Some(same) = out.get_mut(i) {
                     let mut all = std::mem::take(&mut same.actions);
-                    all.extend(s.actions.iter().cloned());
+                    all.extend_from_slice(&s.actions);
                     same.actions = normalized(all);
                 }
             }
@@ -128,7 +134,13 @@ pub fn merge(scopes: &[Scope]) -> Vec<Scope> {
 
 /// Splits a space-separated scope string (OAuth2 `scope`) into its entries.
 pub fn split_list(list: &str) -> Vec<String> {
-    list.split(' ').filter(|s| !s.is_empty()).map(str::to_string).collect()
+    let mut out = Vec::new();
+    for s in list.split(' ') {
+        if !s.is_empty() {
+            out.push(s.to_string());
+        }
+    }
+    out
 }
 
 #[cfg(test)]

@@ -27,26 +27,28 @@ fn from_json(value: Raw) -> Option<String> {
     let string = |v: Option<Raw>| v.and_then(Raw::as_string);
     let [errors, details, error, error_description, message] = value.fields(["errors", "details", "error", "error_description", "message"]);
     let mut parts: Option<String> = None;
-    for e in errors.into_iter().flat_map(Raw::items).take(5) {
-        // `items` gives nothing unless `errors` is an array.
-        let [code, text, detail] = e.fields(["code", "message", "detail"]);
-        let mut s = match (string(code), string(text)) {
-            (Some(c), Some(m)) => format!("{c}: {m}"),
-            (Some(c), None) => c,
-            (None, Some(m)) => m,
-            (None, None) => continue,
-        };
-        if let Some(d) = string(detail).filter(|d| !d.is_empty()) {
-            s.push_str(" (");
-            s.push_str(&d);
-            s.push(')');
-        }
-        match &mut parts {
-            Some(list) => {
-                list.push_str("; ");
-                list.push_str(&s);
+    // `items` gives nothing unless `errors` is an array.
+    if let Some(errors) = errors {
+        for e in errors.items().take(5) {
+            let [code, text, detail] = e.fields(["code", "message", "detail"]);
+            let mut s = match (string(code), string(text)) {
+                (Some(c), Some(m)) => format!("{c}: {m}"),
+                (Some(c), None) => c,
+                (None, Some(m)) => m,
+                (None, None) => continue,
+            };
+            if let Some(d) = string(detail).filter(|d| !d.is_empty()) {
+                s.push_str(" (");
+                s.push_str(&d);
+                s.push(')');
             }
-            None => parts = Some(s),
+            match &mut parts {
+                Some(list) => {
+                    list.push_str("; ");
+                    list.push_str(&s);
+                }
+                None => parts = Some(s),
+            }
         }
     }
     if parts.is_some() {
@@ -74,20 +76,18 @@ const MAX_DETAIL: usize = 4096;
 pub fn entries(body: &[u8], redact: &dyn Fn(&str) -> String) -> Vec<ServerError> {
     let Some(root) = json::read(body) else { return Vec::new() };
     let Some(errors) = root.get("errors") else { return Vec::new() };
-    errors
-        .items()
-        .take(MAX_ENTRIES)
-        .map(|e| {
-            let [code, message, detail] = e.fields(["code", "message", "detail"]);
-            // Secrets out first, then clipped: a clip first could cut a secret past recognition.
-            let text = |v: Option<Raw>| crate::error::clip(&redact(&v.and_then(Raw::as_string).unwrap_or_default()), MAX_QUOTE);
-            // `detail` as JSON with its escapes undone (`\u0068…` would hide a secret), then
-            // redacted as text; dropped if that is no longer JSON (a secret across a quote).
-            let detail =
-                detail.filter(|d| d.text().len() <= MAX_DETAIL).map(|d| redact(&d.normalized())).filter(|d| json::is_valid(d.as_bytes()));
-            ServerError { code: text(code), message: text(message), detail }
-        })
-        .collect()
+    let mut entries = Vec::new();
+    for e in errors.items().take(MAX_ENTRIES) {
+        let [code, message, detail] = e.fields(["code", "message", "detail"]);
+        // Secrets out first, then clipped: a clip first could cut a secret past recognition.
+        let text = |v: Option<Raw>| crate::error::clip(&redact(&v.and_then(Raw::as_string).unwrap_or_default()), MAX_QUOTE);
+        // `detail` as JSON with its escapes undone (`\u0068…` would hide a secret), then
+        // redacted as text; dropped if that is no longer JSON (a secret across a quote).
+        let detail =
+            detail.filter(|d| d.text().len() <= MAX_DETAIL).map(|d| redact(&d.normalized())).filter(|d| json::is_valid(d.as_bytes()));
+        entries.push(ServerError { code: text(code), message: text(message), detail });
+    }
+    entries
 }
 
 /// The printable text of a non-JSON body (unclipped), or None for binary or empty bodies:

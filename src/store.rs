@@ -149,7 +149,13 @@ pub fn decode(store_key: &str, value: &str, now: u64, refresh_margin_ms: u64) ->
     let expires_at = number(expires_at).ok_or(Refused::Malformed)?;
     let realm = realm.and_then(Raw::as_string).ok_or(Refused::Malformed)?;
     let scope = match scope {
-        Some(list) if list.is_array() => list.items().map(|s| s.as_string().ok_or(Refused::Malformed)).collect::<Result<Vec<_>, _>>()?,
+        Some(list) if list.is_array() => {
+            let mut entries = Vec::new();
+            for s in list.items() {
+                entries.push(s.as_string().ok_or(Refused::Malformed)?);
+            }
+            entries
+        }
         _ => return Err(Refused::Malformed),
     };
     let service = match service {

@@ -123,7 +123,11 @@ fn is_ipv6_loopback(address: &str) -> bool {
         if s.is_empty() {
             return Some(Vec::new());
         }
-        s.split(':').map(|g| if (1..=4).contains(&g.len()) { u16::from_str_radix(g, 16).ok() } else { None }).collect()
+        let mut out = Vec::new();
+        for g in s.split(':') {
+            out.push(if (1..=4).contains(&g.len()) { u16::from_str_radix(g, 16).ok()? } else { return None });
+        }
+        Some(out)
     };
     let (explicit, count_ok) = match address.split_once("::") {
         Some((head, tail)) => match (groups(head), groups(tail)) {

@@ -323,7 +323,11 @@ impl OptionReader<'_> {
         if arr.length() > 64 {
             return Err(invalid(format!("option {key} has more than 64 entries")));
         }
-        arr.iter().map(|item| item.as_string().ok_or_else(|| invalid(format!("option {key} must be an array of strings")))).collect()
+        let mut strings = Vec::new();
+        for item in arr.iter() {
+            strings.push(item.as_string().ok_or_else(|| invalid(format!("option {key} must be an array of strings")))?);
+        }
+        Ok(strings)
     }
 
     pub fn function(&self, key: &str) -> Result<Option<Function>, JsValue> {

@@ -146,10 +146,11 @@ impl Session {
     /// clips each name (a clip first could cut a secret past recognition).
     fn redacted(&self, platforms: &[Platform]) -> Vec<Platform> {
         let r = |s: &str| self.credentials.redact(s);
-        platforms
-            .iter()
-            .map(|p| Platform { os: r(&p.os), architecture: r(&p.architecture), variant: p.variant.as_deref().map(r), ..p.clone() })
-            .collect()
+        let mut out = Vec::new();
+        for p in platforms {
+            out.push(Platform { os: r(&p.os), architecture: r(&p.architecture), variant: p.variant.as_deref().map(r), ..p.clone() });
+        }
+        out
     }
 }
 
@@ -409,7 +410,11 @@ impl RegistryClient {
         let extra = if catalog {
             Extra { actions: Some(Vec::new()), scopes: vec!["registry:catalog:*".to_string()], registry_only: true, ..Extra::default() }
         } else {
-            Extra { actions: Some(resource::actions_for(method).iter().map(|a| a.to_string()).collect()), ..Extra::default() }
+            let mut actions = Vec::new();
+            for a in resource::actions_for(method) {
+                actions.push(a.to_string());
+            }
+            Extra { actions: Some(actions), ..Extra::default() }
         };
         future_to_promise(open(self.inner.clone(), target, options, extra, path))
     }
