@@ -8,7 +8,7 @@ use sha2::{Digest as _, Sha256, Sha384, Sha512};
 
 /// `sha256:<64 hex>` (and sha384, sha512) in lower-case hex, as go-digest validates them.
 pub fn validate(digest: &str) -> Result<(), Error> {
-    let bad = |why: &str| Error::new(Code::InvalidReference, format!("digest \"{}\" {why}", crate::error::clip(digest, 100)));
+    let bad = |why: &str| Error::new(Code::InvalidReference, format!("digest \"{}\" {why}", crate::text::clip(digest, 100)));
     let (algorithm, hex) = digest.split_once(':').ok_or_else(|| bad("is not algorithm:hex"))?;
     let len = match algorithm {
         "sha256" => 64,

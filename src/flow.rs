@@ -174,7 +174,7 @@ pub struct KeyParts {
 impl KeyParts {
     /// The scopes the token is asked for, one entry each.
     pub fn scopes(&self) -> Vec<String> {
-        words(&self.scope)
+        crate::scope::split_list(&self.scope)
     }
 
     /// The registry base is part of the key: a registry that names another registry's realm and
@@ -379,7 +379,7 @@ impl Flow {
             }
             let mut joined = String::new();
             for s in crate::scope::merge(&scopes) {
-                crate::error::push_item(&mut joined, " ", &s.to_string());
+                crate::text::push_item(&mut joined, " ", &s.to_string());
             }
             joined
         };
@@ -900,7 +900,7 @@ impl Flow {
             authorization,
             token,
             expires_at,
-            scope: words(&self.scope_text),
+            scope: crate::scope::split_list(&self.scope_text),
             realm,
             service,
             registry: self.base_text.clone(),
@@ -918,10 +918,7 @@ fn registry_reference(name: &str) -> Result<Reference, Error> {
     let bad = || {
         Error::new(
             Code::InvalidReference,
-            format!(
-                "\"{}\" is not a registry name such as \"ghcr.io\", \"docker.io\" or \"localhost:5000\"",
-                crate::error::clip(name, 100)
-            ),
+            format!("\"{}\" is not a registry name such as \"ghcr.io\", \"docker.io\" or \"localhost:5000\"", crate::text::clip(name, 100)),
         )
     };
     if name.contains(['/', '@']) || name.trim() != name || name.is_empty() {
@@ -944,15 +941,6 @@ fn path_only(rest: &str) -> &str {
     rest.split('?').next().unwrap_or("")
 }
 
-/// A space-separated scope list as owned entries (empty ones kept, as `split` gives them).
-fn words(text: &str) -> Vec<String> {
-    let mut out = Vec::new();
-    for w in text.split(' ') {
-        out.push(w.to_string());
-    }
-    out
-}
-
 /// RFC 6750 §3: `error` and `error_description` in a Bearer challenge explain a refusal.
 fn challenge_error(header: &str) -> Option<String> {
     let challenges = parse_challenges(header).ok()?;
@@ -960,7 +948,7 @@ fn challenge_error(header: &str) -> Option<String> {
     let mut text = String::new();
     for part in [c.param("error"), c.param("error_description")] {
         if let Some(p) = part.filter(|p| !p.is_empty()) {
-            crate::error::push_item(&mut text, ": ", p);
+            crate::text::push_item(&mut text, ": ", p);
         }
     }
     (!text.is_empty()).then_some(text)
@@ -998,7 +986,7 @@ fn select_challenge(header: Option<&str>, base: &HttpUrl) -> Result<Auth, Error>
     }
     let mut list = String::new();
     for s in schemes.iter().take(5) {
-        crate::error::push_item(&mut list, ", ", s);
+        crate::text::push_item(&mut list, ", ", s);
     }
     if schemes.len() > 5 {
         list.push_str(&format!(" and {} more", schemes.len() - 5));

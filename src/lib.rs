@@ -32,6 +32,7 @@ pub mod resource;
 pub mod scope;
 pub mod server_error;
 pub mod store;
+pub mod text;
 pub mod token;
 pub mod url;
 

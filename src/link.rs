@@ -91,7 +91,7 @@ pub fn next_page(header: Option<&str>, page: &HttpUrl, prefix: &str, visited: &[
     let target = if !prefix.is_empty() && target.starts_with("/v2/") { [prefix, target].concat() } else { target.to_string() };
     let next = resolve_location(&target, page).map_err(|why| bad(&format!("names an unusable URL ({why})")))?;
     if next.origin() != page.origin() {
-        return Err(bad(&format!("points to another origin ({})", crate::error::clip(&next.origin(), 100))));
+        return Err(bad(&format!("points to another origin ({})", crate::text::clip(&next.origin(), 100))));
     }
     let text = next.text();
     if text == page.text() || visited.contains(&text) {

@@ -67,10 +67,7 @@ impl Wanted {
             }
             _ => Err(Error::new(
                 Code::InvalidReference,
-                format!(
-                    "platform \"{}\" is not os/arch[/variant], e.g. \"linux/arm64\" or \"linux/arm/v7\"",
-                    crate::error::clip(text, 100)
-                ),
+                format!("platform \"{}\" is not os/arch[/variant], e.g. \"linux/arm64\" or \"linux/arm/v7\"", crate::text::clip(text, 100)),
             )),
         }
     }
@@ -219,10 +216,10 @@ pub fn names(platforms: &[Platform]) -> String {
     // Each name clipped: a hostile index may name platforms of any length.
     let mut list = String::new();
     for p in platforms.iter().take(20) {
-        crate::error::push_item(&mut list, ", ", &crate::error::clip(&p.name(), 64));
+        crate::text::push_item(&mut list, ", ", &crate::text::clip(&p.name(), 64));
     }
     if platforms.len() > 20 {
-        crate::error::push_item(&mut list, ", ", &format!("and {} more", platforms.len() - 20));
+        crate::text::push_item(&mut list, ", ", &format!("and {} more", platforms.len() - 20));
     }
     list
 }

@@ -21,7 +21,7 @@ pub fn next(current: &str, status: u16, location: Option<&str>, hops: u8, who: &
         return Err(Error::new(Code::Network, format!("{who} redirected more than {MAX_REDIRECTS} times; the next hop was not requested")));
     }
     let current = HttpUrl::parse(current).map_err(|why| Error::new(bad, format!("internal: the request URL is unusable: {why}")))?;
-    let origin = crate::error::clip(&current.origin(), 200);
+    let origin = crate::text::clip(&current.origin(), 200);
     let location =
         location.ok_or_else(|| Error::new(bad, format!("{who} at {origin} answered {status} without a Location")).with_status(status))?;
     let target = resolve_location(location, &current)

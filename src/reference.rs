@@ -7,7 +7,8 @@
 
 use std::fmt;
 
-use crate::error::{clip, Code, Error};
+use crate::error::{Code, Error};
+use crate::text::clip;
 
 /// Docker Hub's canonical domain in references (`defaultDomain` in normalize.go).
 const DOCKER_HUB: &str = "docker.io";
@@ -168,7 +169,7 @@ fn parse(input: &str) -> Result<Reference, String> {
         Some((rest, digest)) => (rest, Some(digest)),
         None => (input, None),
     };
-    let (name, tag) = match crate::error::rsplit_ascii(rest, b':') {
+    let (name, tag) = match crate::text::rsplit_ascii(rest, b':') {
         Some((name, tag)) if !tag.contains('/') => (name, Some(tag)),
         _ => (rest, None),
     };

@@ -35,7 +35,7 @@ pub fn actions_for(method: &str) -> &'static [&'static str] {
 /// such as a proxy route, is kept), or a URL on the registry's own origin. Anything else is
 /// refused before it is sent, so `Authorization` cannot be pointed elsewhere.
 pub fn url_for(base: &HttpUrl, repository: &str, path: &str) -> Result<HttpUrl, Error> {
-    let bad = |why: &str| Error::new(Code::InvalidReference, format!("path \"{}\" {why}", crate::error::clip(path, 200)));
+    let bad = |why: &str| Error::new(Code::InvalidReference, format!("path \"{}\" {why}", crate::text::clip(path, 200)));
     if path.is_empty() || path.bytes().any(|b| b <= b' ' || b == b'\\' || b == 0x7f) {
         return Err(bad("is empty or holds characters a URL may not"));
     }

@@ -38,7 +38,7 @@ impl Scope {
     /// request: its actions as [`Scope::repository`] checks them, and a name without the spaces,
     /// commas or control characters that would smuggle another scope in.
     pub fn checked(input: &str) -> Result<Scope, Error> {
-        let bad = || Error::new(Code::InvalidReference, format!("invalid scope \"{}\"", crate::error::clip(input, 200)));
+        let bad = || Error::new(Code::InvalidReference, format!("invalid scope \"{}\"", crate::text::clip(input, 200)));
         let scope = Scope::parse(input).ok_or_else(bad)?;
         if scope.name.bytes().any(|b| b <= b' ' || b == b',' || b == 0x7f) || scope.actions.is_empty() {
             return Err(bad());
@@ -52,7 +52,7 @@ impl Scope {
     /// Parses one `resourcescope`. Used for the granted `scope` of OAuth2 responses.
     pub fn parse(input: &str) -> Option<Scope> {
         let (resource_type, rest) = input.split_once(':')?;
-        let (name, actions) = crate::error::rsplit_ascii(rest, b':')?;
+        let (name, actions) = crate::text::rsplit_ascii(rest, b':')?;
         let resource_type = resource_type.split('(').next().unwrap_or(resource_type);
         let valid_type = !resource_type.is_empty() && resource_type.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit());
         if !valid_type || name.is_empty() {
@@ -64,8 +64,7 @@ impl Scope {
                 list.push(a.to_string());
             }
         }
-        let actions = list;
-        Some(Scope { resource_type: resource_type.to_string(), name: name.to_string(), actions: normalized(actions) })
+        Some(Scope { resource_type: resource_type.to_string(), name: name.to_string(), actions: normalized(list) })
     }
 }
 

@@ -80,7 +80,7 @@ pub fn entries(body: &[u8], redact: &dyn Fn(&str) -> String) -> Vec<ServerError>
     for e in errors.items().take(MAX_ENTRIES) {
         let [code, message, detail] = e.fields(["code", "message", "detail"]);
         // Secrets out first, then clipped: a clip first could cut a secret past recognition.
-        let text = |v: Option<Raw>| crate::error::clip(&redact(&v.and_then(Raw::as_string).unwrap_or_default()), MAX_QUOTE);
+        let text = |v: Option<Raw>| crate::text::clip(&redact(&v.and_then(Raw::as_string).unwrap_or_default()), MAX_QUOTE);
         // `detail` as JSON with its escapes undone (`\u0068…` would hide a secret), then
         // redacted as text; dropped if that is no longer JSON (a secret across a quote).
         let detail =
@@ -114,7 +114,7 @@ pub fn snippet(body: &[u8]) -> Option<String> {
 
 /// Server text as messages quote it: at most `MAX_QUOTE` (300) bytes, the cut marked.
 pub fn clip(s: &str) -> String {
-    crate::error::clip(s, MAX_QUOTE)
+    crate::text::clip(s, MAX_QUOTE)
 }
 
 #[cfg(test)]

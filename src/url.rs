@@ -51,7 +51,7 @@ impl HttpUrl {
         if let Some(v6) = a.strip_prefix('[') {
             return v6.split(']').next().unwrap_or(v6);
         }
-        crate::error::rsplit_ascii(a, b':').map_or(a, |(h, port)| if port.bytes().all(|b| b.is_ascii_digit()) { h } else { a })
+        crate::text::rsplit_ascii(a, b':').map_or(a, |(h, port)| if port.bytes().all(|b| b.is_ascii_digit()) { h } else { a })
     }
 
     /// The whole URL; the same as `to_string()` without the formatting machinery.
@@ -227,7 +227,7 @@ const QUOTE_MAX: usize = 200;
 
 /// A URL as messages quote it: at most [`QUOTE_MAX`] bytes, the cut marked.
 fn clipped(s: &str) -> String {
-    crate::error::clip(s, QUOTE_MAX)
+    crate::text::clip(s, QUOTE_MAX)
 }
 
 /// Percent-encodes a query or form component: RFC 3986 unreserved characters stay, all else

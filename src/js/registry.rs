@@ -229,7 +229,7 @@ impl Session {
         let at = self.credentials.redact(&HttpUrl::parse(&url).map(|u| u.origin()).unwrap_or_default());
         let e = Error::new(
             Code::Network,
-            format!("could not reach the registry at {}: {}", crate::error::clip(&at, 200), crate::server_error::clip(&detail)),
+            format!("could not reach the registry at {}: {}", crate::text::clip(&at, 200), crate::server_error::clip(&detail)),
         );
         let cause =
             if self.credentials.is_anonymous() { cause } else { super::convert::scrubbed_copy(&cause, &|t| self.credentials.redact(t), 0) };
@@ -242,7 +242,7 @@ impl Session {
     pub fn status_error(&self, status_code: f64, body: &[u8], retry_after: Option<String>, method: &str, catalog: bool) -> JsValue {
         // "GET <url>": secrets out first, then clipped (a clip first could cut a secret in a URL
         // past recognition).
-        let what = [method, " ", &crate::error::clip(&self.credentials.redact(&self.url()), 200)].concat();
+        let what = [method, " ", &crate::text::clip(&self.credentials.redact(&self.url()), 200)].concat();
         let creds = &self.credentials;
         let e = resource::status_error(status(status_code), body, retry_after.as_deref(), &what, &|t| creds.redact(t));
         error_to_js(&if catalog { resource::catalog_error(e) } else { e }, None)
@@ -383,13 +383,15 @@ pub fn manifest_args(image_ref: JsValue, options: JsValue, with_platform: bool) 
     if list.iter().any(|t| t.is_empty() || t.bytes().any(|b| b < b' ' || b == b',' || b == 0x7f)) {
         return Err(invalid("option accept must list media types".to_string()));
     }
-    let mut accept = String::new();
-    for t in &list {
-        crate::error::push_item(&mut accept, ", ", t);
-    }
-    if list.is_empty() {
-        accept = manifest::DEFAULT_ACCEPT.join(", ");
-    }
+    let accept = if list.is_empty() {
+        manifest::DEFAULT_ACCEPT.join(", ")
+    } else {
+        let mut accept = String::new();
+        for t in &list {
+            crate::text::push_item(&mut accept, ", ", t);
+        }
+        accept
+    };
     let platform = match with_platform.then(|| o.string("platform")).transpose()?.flatten() {
         Some(p) => {
             Wanted::parse(&p).map_err(|e| error_to_js(&e, None))?;
