@@ -247,25 +247,15 @@ function within(p, ms) {
 
 /**
  * The I/O the wasm hands to JavaScript (src/js/io.rs), given to the module by each entry at load:
- * the per-caller guard, capped body reads, and the token store's I/O. The store functions never
- * throw or reject: a failure (a throw, a rejection, no answer in time) counts in `storeErrors`;
- * an answer that is no string, in `storeMisses`. Writes and deletes go to `waitUntil` when the
- * call gave one: workerd drops unawaited work once the response is sent (a Cache API `put` then
- * stores an empty body).
+ * every await of the token calls (`settle`, `fly`) and the token store's I/O. The store functions
+ * never throw or reject: a failure (a throw, a rejection, no answer in time) counts in
+ * `storeErrors`; an answer that is no string, in `storeMisses`. Writes and deletes go to
+ * `waitUntil` when the call gave one: workerd drops unawaited work once the response is sent (a
+ * Cache API `put` then stores an empty body).
  */
 export const io = {
-  guard,
-  body: readCapped,
-  async storeRead(store, key, waitMs, counts) {
-    try {
-      const value = await within(Promise.resolve(store.get(key)), waitMs);
-      if (typeof value === "string") return value;
-      counts.storeMisses++;
-    } catch {
-      counts.storeErrors++;
-    }
-    return undefined;
-  },
+  settle,
+  fly,
   storeWrite(store, key, value, expiresAt, ttlSeconds, waitUntil, counts) {
     background(() => store.put(key, value, { expiresAt, ttlSeconds }), waitUntil, counts);
   },
@@ -273,6 +263,119 @@ export const io = {
     if (typeof store.delete === "function") background(() => store.delete(key), waitUntil, counts);
   },
 };
+
+/** The stored string under `key`, or undefined (counted as a miss or an error). */
+async function storeRead(store, key, waitMs, counts) {
+  try {
+    const value = await within(Promise.resolve(store.get(key)), waitMs);
+    if (typeof value === "string") return value;
+    counts.storeMisses++;
+  } catch {
+    counts.storeErrors++;
+  }
+  return undefined;
+}
+
+/**
+ * One caller's wait (a `Job` of src/js/mod.rs): for its credentials function's promise, then for
+ * the flight it joined, each under the caller's own timeout and signal. The job decides what
+ * each outcome means; leaving tells it whether this caller gave up (the last one aborts the flight).
+ */
+async function settle(job) {
+  try {
+    for (;;) {
+      const [p, signal, ms, credentials] = job.next();
+      const [settled, value, fired] = await guard(p, signal, ms);
+      if (!credentials) {
+        job.leave(fired);
+        if (!settled) throw value;
+        return value;
+      }
+      if (fired) throw value;
+      const answer = job.credentials(settled, value);
+      if (answer !== undefined) return answer;
+    }
+  } finally {
+    job.free();
+  }
+}
+
+/**
+ * One flight of the token flow (a `Run` of src/js/mod.rs): a shared store first when the call
+ * has one, then the core's requests in turn. The run decides everything — each request, which
+ * bodies to read, what an answer means, what to store —; this loop only awaits. Resolves to the
+ * callers' answer.
+ */
+async function fly(run) {
+  try {
+    // Nothing runs before the wasm has registered the flight's promise: a custom fetch or store
+    // that re-enters the client to join this very flight finds the promise to wait on.
+    await undefined;
+    const read = run.storeRead();
+    if (read !== undefined) {
+      const value = await storeRead(...read);
+      if (value !== undefined) {
+        const answer = run.stored(value);
+        if (answer !== undefined) return answer;
+      }
+    }
+    for (;;) {
+      let got;
+      try {
+        got = await sharedAnswer(run, run.request());
+      } catch (e) {
+        throw run.networkError(e);
+      }
+      const answer = run.respond(...got);
+      if (answer !== undefined) return answer;
+    }
+  } finally {
+    run.finish();
+    run.free();
+  }
+}
+
+/**
+ * The answer to a flight's request; a challenge request (`pings`, the client's map of those on
+ * the wire) already sent for another flight is waited for instead of sent again. A shared answer
+ * that failed (its flight aborted by its last caller, say) is not trusted: this flight asks itself.
+ */
+async function sharedAnswer(run, request) {
+  const [url, , , pings] = request;
+  if (pings === undefined) return answerOf(run, request);
+  const shared = pings.get(url);
+  if (shared !== undefined) {
+    const got = await shared.then((a) => a, () => undefined);
+    return got ?? answerOf(run, request);
+  }
+  const mine = answerOf(run, request);
+  pings.set(url, mine);
+  try {
+    return await mine;
+  } finally {
+    if (pings.get(url) === mine) pings.delete(url);
+  }
+}
+
+/**
+ * Sends one request and reads what the core takes of the response, as the arguments of
+ * `run.respond`: status, `WWW-Authenticate`, `Retry-After`, the final URL, `Location`, and the
+ * body when the run wants it (read under its cap and copied into wasm once, whole); any other
+ * body is cancelled so the connection is freed.
+ */
+async function answerOf(run, [url, init, fetchFn]) {
+  const res = await (fetchFn ? fetchFn.call(undefined, url, init) : fetch(url, init));
+  if (res === null || typeof res !== "object") throw new TypeError("fetch resolved to something that is not a Response");
+  const status = statusOf(res);
+  const got = [status, header(res, "www-authenticate"), header(res, "retry-after"), typeof res.url === "string" ? res.url : undefined, header(res, "location")];
+  const cap = run.wants(status);
+  if (cap) got.push(...(await readCapped(res, cap)));
+  else {
+    discard(res);
+    got.push(undefined, false);
+  }
+  return got;
+}
 
 function background(start, waitUntil, counts) {
   let work;
@@ -451,8 +554,7 @@ function discard(res) {
 
 /**
  * The body as one buffer, at most `cap` bytes, and whether the server sent more (the rest is not
- * read): the one reader of every body, the registry calls' here and the token path's through
- * `io.body` (src/js/http.rs copies a token body into wasm once it is complete).
+ * read): the one reader of every body, the registry calls' and the token flow's.
  */
 async function readCapped(res, cap) {
   const body = res.body;
@@ -641,9 +743,32 @@ async function otherDigest(expected, bytes) {
   }
 }
 
+/**
+ * A new session of `client`, its credentials bound and its first authorization taken: a
+ * credentials function's promise is awaited under the call's guard first.
+ */
+async function openSession(client, target, options, method, catalog, path) {
+  const s = client.__session(target, options, method, catalog, path);
+  try {
+    const p = s.pending();
+    let settled = true, value;
+    if (p !== undefined) {
+      const [, signal, ms] = s.io();
+      let fired;
+      [settled, value, fired] = await guard(p, signal, ms);
+      if (fired) throw value;
+    }
+    s.grant(await s.open(settled, value));
+    return s;
+  } catch (e) {
+    s.free();
+    throw e;
+  }
+}
+
 /** Runs `work(session)` on a new session of `client`, freeing the session's wasm memory after. */
 async function withSession(client, target, options, method, work, catalog = false, path = undefined) {
-  const s = await client.__session(target, options, method, catalog, path);
+  const s = await openSession(client, target, options, method, catalog, path);
   try {
     return await work(s);
   } finally {
@@ -706,7 +831,7 @@ function pager(client, target, options, catalog) {
     /** The next page as an array of strings, or undefined when there is none. */
     async page() {
       if (done) return undefined;
-      session ??= await client.__session(target, options, "GET", catalog, undefined);
+      session ??= await openSession(client, target, options, "GET", catalog, undefined);
       try {
         return await pageWith(session);
       } catch (e) {

@@ -1,12 +1,13 @@
-//! The wasm-bindgen shell: the only code that touches JavaScript. It reads options, drives a
-//! [`Flow`] with the global (or the caller's) `fetch`, shares in-flight work between identical
-//! concurrent calls, enforces `timeoutMs` and `signal`, and turns results and errors into JS
-//! values. Every decision about the protocol lives in the core.
+//! The wasm-bindgen shell: the only code that touches JavaScript. It reads options, shares
+//! in-flight work between identical concurrent calls, turns results and errors into JS values,
+//! and steps a [`Flow`] through the requests of a flight ([`Run`]) and a caller through its wait
+//! ([`Job`]). It awaits nothing itself: `io.fly` and `io.settle` in pkg-template/common.js send
+//! the requests with the global (or the caller's) `fetch`, race `timeoutMs` and `signal`, and
+//! hand every outcome back (see [`io`]). Every decision about the protocol lives in the core.
 
 mod bindings;
 mod convert;
 mod credentials;
-mod http;
 mod io;
 mod registry;
 mod store;
@@ -16,7 +17,7 @@ mod tests;
 use crate::challenge::parse_challenges as parse_challenges_core;
 use crate::credentials::Credentials;
 use crate::error::{Code, Error};
-use crate::flow::{Client, Flow, Grant, Mode, Options, Purpose, Request, Response, Step};
+use crate::flow::{Client, Flow, Grant, Mode, Options, Purpose, Redirect, Request, Response, Step};
 use crate::reference::Reference;
 use bindings::{AbortController, SignalLike};
 use convert::{aborted_error, error_to_js, grant_to_js, invalid, name, set, OptionReader};
@@ -24,7 +25,6 @@ use js_sys::{Array, Function, Object, Promise};
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 use wasm_bindgen::prelude::*;
-use wasm_bindgen_futures::{future_to_promise, JsFuture};
 
 const DEFAULT_TIMEOUT_MS: f64 = 30_000.0;
 
@@ -37,7 +37,8 @@ const MAX_REQUESTS: usize = 4 + crate::flow::MAX_REDIRECTS as usize + 2;
 struct Flight {
     /// Tells this flight from a later one with the same key.
     id: u64,
-    promise: Promise,
+    /// What `io.fly` in common.js returned for this flight's [`Run`]: the callers' shared answer.
+    promise: RefCell<JsValue>,
     controller: Option<AbortController>,
     waiters: Cell<usize>,
     fetch: Option<Function>,
@@ -72,23 +73,16 @@ struct Inner {
     /// network (a handful, even when thousands of callers share them), and a second map type
     /// would cost the wasm several kilobytes.
     flights: RefCell<Vec<(String, Rc<Flight>)>>,
-    /// `GET /v2/` requests on the wire, by URL: flights for different repositories of one
-    /// registry share the challenge request instead of each pinging.
-    pings: RefCell<Vec<(String, Rc<Ping>)>>,
+    /// `GET /v2/` requests on the wire: a JavaScript `Map` from URL to the promise of the answer,
+    /// kept by `io.fly`, so flights for different repositories of one registry share the
+    /// challenge request instead of each pinging.
+    pings: JsValue,
     next_id: Cell<u64>,
     store_counts: JsValue,
     /// `{ generation }`: the core's cache generation, pushed whenever it changes, so the JS fast
     /// path of `getToken` checks it with a property read instead of a call into wasm.
     cache_state: JsValue,
     pushed_generation: Cell<u64>,
-}
-
-/// One challenge request that several flights wait on.
-struct Ping {
-    /// Resolves (to nothing) once `result` is set.
-    done: Promise,
-    resolve: Option<Function>,
-    result: RefCell<Option<Result<Response, JsValue>>>,
 }
 
 /// A token client with its own caches. `new RegistryClient({ credentials, timeoutMs, … })` gives
@@ -148,7 +142,7 @@ impl Inner {
             core: RefCell::new(Client::new()),
             defaults,
             flights: RefCell::new(Vec::new()),
-            pings: RefCell::new(Vec::new()),
+            pings: js_sys::Map::new().into(),
             next_id: Cell::new(0),
             store_counts: store::new_counts(),
             cache_state: {
@@ -233,13 +227,12 @@ fn direct_credentials(o: &OptionReader) -> Result<Option<Credentials>, JsValue> 
     Ok((c.username.is_some() || !c.is_anonymous()).then_some(c))
 }
 
-/// Starts or joins the work for one call and returns the caller's promise.
 fn call(inner: &Rc<Inner>, image_ref: JsValue, options: JsValue, mode: Mode) -> Promise {
     call_with(inner, image_ref, options, mode, &Extra::default())
 }
 
 fn call_with(inner: &Rc<Inner>, image_ref: JsValue, options: JsValue, mode: Mode, extra: &Extra) -> Promise {
-    let (mut c, pending) = match inner.prepare(&image_ref, &options, mode, extra) {
+    let (c, pending) = match inner.prepare(&image_ref, &options, mode, extra) {
         Ok(c) => c,
         Err(e) => return Promise::reject(&e),
     };
@@ -248,33 +241,36 @@ fn call_with(inner: &Rc<Inner>, image_ref: JsValue, options: JsValue, mode: Mode
             return Promise::reject(&aborted_error(signal));
         }
     }
-    let Some(pending) = pending else { return join_or_start(inner, c, mode) };
-    // The credentials function answered with a promise: wait for it (under the call's own
-    // timeout and signal), then go on exactly as a synchronous answer would.
-    let inner = inner.clone();
-    future_to_promise(async move {
-        resolve_pending(&mut c, pending).await?;
-        JsFuture::from(join_or_start(&inner, c, mode)).await
-    })
+    match pending {
+        None => join_or_start(inner, c, mode),
+        // The credentials function answered with a promise: the job waits for it (under the
+        // call's own timeout and signal), then goes on exactly as a synchronous answer would.
+        Some(p) => {
+            settle(Job { inner: inner.clone(), mode, signal: c.signal.clone(), timeout_ms: c.timeout_ms, call: Some((c, p)), flight: None })
+        }
+    }
 }
 
-/// Waits for a credentials function's promise and binds what it gave to the call.
-async fn resolve_pending(c: &mut Call, pending: Promise) -> Result<(), JsValue> {
-    let (answer, gave_up) = io::guarded(&pending, c.signal.as_ref(), c.timeout_ms).await;
-    let value = match answer {
-        Ok(v) => v,
-        Err(e) if gave_up => return Err(e),
-        Err(e) => return Err(credentials::function_failed(&c.flow.registry(), &e)),
-    };
-    if let Some(found) = credentials::from_js(&value, &c.flow.registry())? {
+/// Binds what a credentials function's promise gave to the call.
+fn bind_credentials(c: &mut Call, ok: bool, value: &JsValue) -> Result<(), JsValue> {
+    if !ok {
+        return Err(credentials::function_failed(&c.flow.registry(), value));
+    }
+    if let Some(found) = credentials::from_js(value, &c.flow.registry())? {
         c.flow.set_credentials(found).map_err(|e| error_to_js(&e, None))?;
         c.key = c.flow.flight_key();
     }
     Ok(())
 }
 
-fn join_or_start(inner: &Rc<Inner>, mut c: Call, mode: Mode) -> Promise {
-    let (signal, timeout_ms) = (c.signal.take(), c.timeout_ms);
+/// What joining the work for a call gave: the answer at once (the caches had it), or a flight to wait on.
+enum Joined {
+    Done(JsValue),
+    Flight(Rc<Flight>),
+}
+
+/// Joins the flight of an identical call, or answers from the caches, or starts a flight.
+fn join(inner: &Rc<Inner>, mut c: Call, mode: Mode) -> Result<Joined, JsValue> {
     let existing = inner
         .flights
         .borrow()
@@ -295,26 +291,94 @@ fn join_or_start(inner: &Rc<Inner>, mut c: Call, mode: Mode) -> Promise {
             inner.sync_generation();
             match step {
                 // The cached path: no request, no timer, no allocation beyond the answer.
-                Step::Done(g) => return Promise::resolve(&result_value(&g, mode)),
-                Step::Failed(e) => return Promise::reject(&error_to_js(&e, None)),
-                Step::Send(first) => start_flight(inner, c, first, mode),
+                Step::Done(g) => return Ok(Joined::Done(result_value(&g, mode))),
+                Step::Failed(e) => return Err(error_to_js(&e, None)),
+                Step::Send(first) => start_flight(inner, c, first, mode)?,
             }
         }
     };
     flight.waiters.set(flight.waiters.get() + 1);
-    let inner = inner.clone();
-    future_to_promise(async move {
-        let (result, gave_up) = io::guarded(&flight.promise, signal.as_ref(), timeout_ms).await;
+    Ok(Joined::Flight(flight))
+}
+
+/// Starts or joins the work for one call and returns the caller's promise.
+fn join_or_start(inner: &Rc<Inner>, c: Call, mode: Mode) -> Promise {
+    let (signal, timeout_ms) = (c.signal.clone(), c.timeout_ms);
+    match join(inner, c, mode) {
+        Ok(Joined::Done(v)) => Promise::resolve(&v),
+        Ok(Joined::Flight(f)) => settle(Job { inner: inner.clone(), mode, signal, timeout_ms, call: None, flight: Some(f) }),
+        Err(e) => Promise::reject(&e),
+    }
+}
+
+/// The caller's promise of a job, awaited by `io.settle` in common.js.
+fn settle(job: Job) -> Promise {
+    match io::io() {
+        Some(io) => io.settle(job),
+        None => Promise::reject(&io::missing()),
+    }
+}
+
+/// One caller's call that has to wait: for its credentials function's promise, then for the
+/// flight it joined. `io.settle` (pkg-template/common.js) awaits each under the caller's own
+/// timeout and signal and hands the outcome back; one caller giving up never cancels work that
+/// others share, and the last one to leave aborts it.
+#[wasm_bindgen]
+pub struct Job {
+    inner: Rc<Inner>,
+    mode: Mode,
+    signal: Option<JsValue>,
+    timeout_ms: Option<f64>,
+    /// The call and its credentials promise, until that settles.
+    call: Option<(Call, Promise)>,
+    flight: Option<Rc<Flight>>,
+}
+
+#[wasm_bindgen]
+impl Job {
+    /// `[promise, signal, timeoutMs, credentials]`: what to wait for next, and whether it is the
+    /// credentials promise (else the flight's answer).
+    pub fn next(&self) -> Array {
+        let (p, credentials) = match (&self.call, &self.flight) {
+            (Some((_, p)), _) => (p.clone().into(), true),
+            (None, Some(f)) => (f.promise.borrow().clone(), false),
+            (None, None) => (Promise::reject(&io::missing()).into(), false),
+        };
+        let out = Array::of3(
+            &p,
+            self.signal.as_ref().unwrap_or(&JsValue::UNDEFINED),
+            &self.timeout_ms.map_or(JsValue::UNDEFINED, JsValue::from_f64),
+        );
+        out.push(&JsValue::from_bool(credentials));
+        out
+    }
+
+    /// The credentials promise settled (`ok`: fulfilled with `value`). Binds them and joins: the
+    /// caller's answer when the caches had it, undefined when there is a flight to wait for.
+    pub fn credentials(&mut self, ok: bool, value: JsValue) -> Result<JsValue, JsValue> {
+        let Some((mut c, _)) = self.call.take() else { return Ok(JsValue::UNDEFINED) };
+        bind_credentials(&mut c, ok, &value)?;
+        match join(&self.inner, c, self.mode)? {
+            Joined::Done(v) => Ok(v),
+            Joined::Flight(f) => {
+                self.flight = Some(f);
+                Ok(JsValue::UNDEFINED)
+            }
+        }
+    }
+
+    /// The caller stopped waiting; `fired` when its own timer or signal ended the wait. When
+    /// nobody waits any more, the flight's requests stop and the next call starts afresh.
+    pub fn leave(&mut self, fired: bool) {
+        let Some(flight) = self.flight.take() else { return };
         flight.waiters.set(flight.waiters.get().saturating_sub(1));
-        if gave_up && flight.waiters.get() == 0 {
-            // Nobody waits any more: stop the requests, and let the next call start afresh.
+        if fired && flight.waiters.get() == 0 {
             if let Some(c) = &flight.controller {
                 c.abort();
             }
-            remove_flight(&inner, flight.id);
+            remove_flight(&self.inner, flight.id);
         }
-        result
-    })
+    }
 }
 
 /// What the caller receives: the token itself (`""` when the registry needs no authentication)
@@ -330,133 +394,235 @@ fn remove_flight(inner: &Inner, id: u64) {
     inner.flights.borrow_mut().retain(|(_, f)| f.id != id);
 }
 
-fn start_flight(inner: &Rc<Inner>, c: Call, first: Request, mode: Mode) -> Rc<Flight> {
+/// Registers a flight, then hands its [`Run`] to `io.fly`, whose promise all its callers await.
+fn start_flight(inner: &Rc<Inner>, c: Call, first: Request, mode: Mode) -> Result<Rc<Flight>, JsValue> {
+    let io = io::io().ok_or_else(io::missing)?;
     let id = inner.next_id.get();
     inner.next_id.set(id + 1);
     let controller = AbortController::new().ok();
     let signal = controller.as_ref().map_or(JsValue::UNDEFINED, AbortController::signal);
-    let Call { mut flow, key, fetch, clock, store, timeout_ms, read_store, .. } = c;
-    let store_object = store.as_ref().map(|s| s.object().clone());
-    let runner = {
-        let inner = inner.clone();
-        let (fetch, clock) = (fetch.clone(), clock.clone());
-        async move {
-            // Memory missed; a shared store comes before the network.
-            let store = store.and_then(|s| flow.store_key().map(|k| (s, k)));
-            let mut result = None;
-            if let (Some((s, k)), true) = (&store, read_store) {
-                // Half the call's own time at most, so a hanging store leaves the network the rest.
-                let wait_ms = timeout_ms.map_or(store::WAIT_MS, |t| (t / 2.0).min(store::WAIT_MS));
-                if let Some(value) = store::read(s, &inner.store_counts, k, wait_ms).await {
-                    let now = now_ms(clock.as_ref());
-                    match crate::store::decode(k, &value, now, crate::flow::REFRESH_MARGIN_MS) {
-                        Ok(stored) => {
-                            store::count(&inner.store_counts, "storeHits");
-                            let step = flow.from_store(&mut inner.core.borrow_mut(), k.clone(), stored, now);
-                            inner.sync_generation();
-                            result = Some(match step {
-                                Step::Done(g) => Ok(g),
-                                Step::Failed(e) => Err(error_to_js(&e, None)),
-                                Step::Send(_) => {
-                                    Err(error_to_js(&Error::new(Code::Network, "internal: a stored token asked for a request"), None))
-                                }
-                            });
-                        }
-                        Err(_) => store::count(&inner.store_counts, "storeMisses"),
-                    }
-                }
-            }
-            let result = match result {
-                Some(r) => r,
-                None => drive(&inner, flow, first, fetch.as_ref(), clock.as_ref(), &signal).await,
-            };
-            if let (Ok(g), Some((s, k))) = (&result, &store) {
-                if let Some((value, expires_at, ttl)) = crate::store::for_grant(k, g, now_ms(clock.as_ref())) {
-                    store::write(s, &inner.store_counts, k, &value, expires_at, ttl);
-                }
-            }
-            // Finished: the next identical call starts afresh (and finds the cache).
-            remove_flight(&inner, id);
-            result.map(|g| result_value(&g, mode))
-        }
-    };
+    let Call { flow, key, fetch, clock, store, timeout_ms, read_store, .. } = c;
     let flight = Rc::new(Flight {
         id,
-        promise: future_to_promise(runner),
+        promise: RefCell::new(JsValue::UNDEFINED),
         controller,
         waiters: Cell::new(0),
-        fetch,
-        clock,
-        store: store_object,
+        fetch: fetch.clone(),
+        clock: clock.clone(),
+        store: store.as_ref().map(|s| s.object().clone()),
         reads_store: read_store,
     });
+    // Registered, and its promise set, before any of the run's JavaScript runs (`fly` starts
+    // on the next microtask): a custom fetch that re-enters the client joins a complete flight.
     inner.flights.borrow_mut().push((key, flight.clone()));
-    flight
+    let store = store.and_then(|s| flow.store_key().map(|k| (s, k)));
+    let run = Run {
+        inner: inner.clone(),
+        id,
+        flow,
+        request: Some(first),
+        fetch,
+        clock,
+        signal,
+        store,
+        read_store,
+        timeout_ms,
+        mode,
+        answered: 0,
+    };
+    let promise: JsValue = io.fly(run).into();
+    *flight.promise.borrow_mut() = promise;
+    Ok(flight)
 }
 
-/// Sends `request`, or, when it is a challenge request already on the wire for another flight,
-/// waits for that one's answer. A shared answer that failed (say, its flight was aborted by its
-/// last caller) is not trusted: this flight then asks for itself.
-async fn send_sharing_pings(inner: &Inner, request: &Request, fetch: Option<&Function>, signal: &JsValue) -> Result<Response, JsValue> {
-    if request.purpose != Purpose::Challenge {
-        return http::send(request, fetch, signal).await;
-    }
-    let pending = inner.pings.borrow().iter().find(|(url, _)| *url == request.url).map(|(_, p)| p.clone());
-    if let Some(ping) = pending {
-        let _ = JsFuture::from(ping.done.clone()).await;
-        if let Some(Ok(response)) = ping.result.borrow().as_ref() {
-            return Ok(response.clone());
-        }
-        return http::send(request, fetch, signal).await;
-    }
-    let mut resolve = None;
-    let done = Promise::new(&mut |res, _rej| resolve = Some(res));
-    let ping = Rc::new(Ping { done, resolve, result: RefCell::new(None) });
-    inner.pings.borrow_mut().push((request.url.clone(), ping.clone()));
-    let result = http::send(request, fetch, signal).await;
-    inner.pings.borrow_mut().retain(|(_, p)| !Rc::ptr_eq(p, &ping));
-    *ping.result.borrow_mut() = Some(result.clone());
-    if let Some(f) = &ping.resolve {
-        let _ = f.call0(&JsValue::UNDEFINED);
-    }
-    result
+/// The work of one flight: the memory cache missed, so a shared store, then the network, as
+/// `io.fly` in common.js drives it. Every decision — the request, which response bodies are
+/// read, what an answer means, what is stored — is made here or in the core; `fly` awaits.
+#[wasm_bindgen]
+pub struct Run {
+    inner: Rc<Inner>,
+    id: u64,
+    flow: Flow,
+    request: Option<Request>,
+    fetch: Option<Function>,
+    clock: Option<Function>,
+    /// The flight's own abort signal (its last caller leaving aborts it).
+    signal: JsValue,
+    store: Option<(store::Store, String)>,
+    read_store: bool,
+    timeout_ms: Option<f64>,
+    mode: Mode,
+    answered: usize,
 }
 
-async fn drive(
-    inner: &Inner,
-    mut flow: Flow,
-    first: Request,
-    fetch: Option<&Function>,
-    clock: Option<&Function>,
-    signal: &JsValue,
-) -> Result<Grant, JsValue> {
-    let mut request = first;
-    for _ in 0..MAX_REQUESTS {
-        let response = match send_sharing_pings(inner, &request, fetch, signal).await {
-            Ok(r) => r,
-            Err(js_err) => {
-                if signal.unchecked_ref::<SignalLike>().aborted().is_truthy() {
-                    // Every caller has already left; this value is never seen.
-                    return Err(error_to_js(&Error::new(Code::Aborted, "aborted"), Some(&js_err)));
-                }
-                // Read everything JavaScript may compute (getters on the error) before borrowing.
-                let detail = convert::describe_js_error(&js_err);
-                let e = flow.on_network_error(&mut inner.core.borrow_mut(), &detail);
-                inner.sync_generation();
-                let cause = if flow.has_secrets() { convert::scrubbed_copy(&js_err, &|t| flow.redact(t), 0) } else { js_err };
-                return Err(error_to_js(&e, Some(&cause)));
+impl Run {
+    /// The answer of a finished flow, written to the shared store when it should be.
+    fn done(&self, g: &Grant) -> JsValue {
+        if let Some((s, k)) = &self.store {
+            if let Some((value, expires_at, ttl)) = crate::store::for_grant(k, g, now_ms(self.clock.as_ref())) {
+                store::write(s, &self.inner.store_counts, k, &value, expires_at, ttl);
             }
-        };
-        let now = now_ms(clock);
-        let step = flow.on_response(&mut inner.core.borrow_mut(), response, now);
-        inner.sync_generation();
-        match step {
-            Step::Send(next) => request = next,
-            Step::Done(g) => return Ok(g),
-            Step::Failed(e) => return Err(error_to_js(&e, None)),
+        }
+        result_value(g, self.mode)
+    }
+}
+
+#[wasm_bindgen]
+impl Run {
+    /// `[store, key, waitMs, counts]` for `io.storeRead` when a shared store comes before the
+    /// network; undefined otherwise.
+    #[wasm_bindgen(js_name = storeRead)]
+    pub fn store_read(&self) -> JsValue {
+        match (&self.store, self.read_store) {
+            (Some((s, k)), true) => {
+                // Half the call's own time at most, so a hanging store leaves the network the rest.
+                let wait_ms = self.timeout_ms.map_or(store::WAIT_MS, |t| (t / 2.0).min(store::WAIT_MS));
+                let out = Array::of3(s.object(), &JsValue::from_str(k), &JsValue::from_f64(wait_ms));
+                out.push(&self.inner.store_counts);
+                out.into()
+            }
+            _ => JsValue::UNDEFINED,
         }
     }
-    Err(error_to_js(&Error::new(Code::TokenEndpoint, "too many requests for one token"), None))
+
+    /// What the store answered: the caller's answer when the core takes it, undefined when it
+    /// refuses it (the network then).
+    pub fn stored(&mut self, value: &str) -> Result<JsValue, JsValue> {
+        let Some((_, k)) = &self.store else { return Ok(JsValue::UNDEFINED) };
+        let now = now_ms(self.clock.as_ref());
+        let Ok(stored) = crate::store::decode(k, value, now, crate::flow::REFRESH_MARGIN_MS) else {
+            store::count(&self.inner.store_counts, "storeMisses");
+            return Ok(JsValue::UNDEFINED);
+        };
+        store::count(&self.inner.store_counts, "storeHits");
+        let step = self.flow.from_store(&mut self.inner.core.borrow_mut(), k.clone(), stored, now);
+        self.inner.sync_generation();
+        match step {
+            Step::Done(g) => Ok(self.done(&g)),
+            Step::Failed(e) => Err(error_to_js(&e, None)),
+            Step::Send(_) => Err(error_to_js(&Error::new(Code::Network, "internal: a stored token asked for a request"), None)),
+        }
+    }
+
+    /// The request to send as `[url, init, fetch, pings]`: `pings` (the client's shared
+    /// challenge requests) only for a challenge request, which flights share by URL.
+    pub fn request(&self) -> JsValue {
+        let Some(req) = &self.request else { return JsValue::UNDEFINED };
+        let init: JsValue = Object::new().into();
+        set(&init, "method", &name(req.method.as_str()));
+        if !req.headers.is_empty() {
+            let headers: JsValue = Object::new().into();
+            for (k, v) in &req.headers {
+                set(&headers, k, &name(v));
+            }
+            set(&init, "headers", &headers);
+        }
+        if let Some(body) = &req.body {
+            set(&init, "body", &JsValue::from_str(body));
+        }
+        let redirect = match req.redirect {
+            Redirect::Follow => "follow",
+            Redirect::Manual => "manual",
+        };
+        set(&init, "redirect", &name(redirect));
+        // Never send cookies or HTTP auth the browser may hold for the registry.
+        set(&init, "credentials", &name("omit"));
+        set(&init, "signal", &self.signal);
+        let fetch = self.fetch.as_ref().map_or(JsValue::UNDEFINED, |f| f.clone().into());
+        let pings = if req.purpose == Purpose::Challenge { self.inner.pings.clone() } else { JsValue::UNDEFINED };
+        let out = Array::of3(&JsValue::from_str(&req.url), &init, &fetch);
+        out.push(&pings);
+        out.into()
+    }
+
+    /// How much of the body of an answer with `status` the core needs: the token body cap, or 0
+    /// (a challenge's 401, a success that only carries headers, a redirect we asked to see:
+    /// the body is discarded).
+    pub fn wants(&self, status: f64) -> f64 {
+        let Some(req) = &self.request else { return 0.0 };
+        let status = status_code(status);
+        let redirect = req.redirect == Redirect::Manual && (300..=399).contains(&status);
+        let wanted = !redirect && (req.purpose == Purpose::Token || !(status == 401 || (200..=299).contains(&status)));
+        if wanted {
+            crate::token::MAX_BODY as f64
+        } else {
+            0.0
+        }
+    }
+
+    /// The answer to the current request: the caller's answer when the flow is done, undefined
+    /// when there is a next request; rejects with the flow's error.
+    #[allow(clippy::too_many_arguments)]
+    pub fn respond(
+        &mut self,
+        status: f64,
+        www_authenticate: Option<String>,
+        retry_after: Option<String>,
+        url: Option<String>,
+        location: Option<String>,
+        body: Option<Vec<u8>>,
+        truncated: bool,
+    ) -> Result<JsValue, JsValue> {
+        let status = status_code(status);
+        let manual = self.request.as_ref().is_some_and(|r| r.redirect == Redirect::Manual);
+        // A redirect we asked to see (`redirect: "manual"`): the core follows it.
+        let redirect = manual && (300..=399).contains(&status);
+        let response = Response {
+            status,
+            www_authenticate,
+            retry_after,
+            url: url.filter(|u| !u.is_empty()),
+            location: location.filter(|_| redirect),
+            body: body.unwrap_or_default(),
+            body_truncated: truncated,
+        };
+        let now = now_ms(self.clock.as_ref());
+        let step = self.flow.on_response(&mut self.inner.core.borrow_mut(), response, now);
+        self.inner.sync_generation();
+        self.answered += 1;
+        match step {
+            Step::Send(_) if self.answered >= MAX_REQUESTS => {
+                Err(error_to_js(&Error::new(Code::TokenEndpoint, "too many requests for one token"), None))
+            }
+            Step::Send(next) => {
+                self.request = Some(next);
+                Ok(JsValue::UNDEFINED)
+            }
+            Step::Done(g) => Ok(self.done(&g)),
+            Step::Failed(e) => Err(error_to_js(&e, None)),
+        }
+    }
+
+    /// The error for a request that failed with `cause` (fetch threw or rejected, or its body
+    /// could not be read); secrets are scrubbed from the message and from a copy of the cause.
+    #[wasm_bindgen(js_name = networkError)]
+    pub fn network_error(&mut self, cause: JsValue) -> JsValue {
+        if self.signal.is_object() && self.signal.unchecked_ref::<SignalLike>().aborted().is_truthy() {
+            // Every caller has already left; this value is never seen.
+            return error_to_js(&Error::new(Code::Aborted, "aborted"), Some(&cause));
+        }
+        // Read everything JavaScript may compute (getters on the error) before borrowing.
+        let detail = convert::describe_js_error(&cause);
+        let e = self.flow.on_network_error(&mut self.inner.core.borrow_mut(), &detail);
+        self.inner.sync_generation();
+        let cause = if self.flow.has_secrets() { convert::scrubbed_copy(&cause, &|t| self.flow.redact(t), 0) } else { cause };
+        error_to_js(&e, Some(&cause))
+    }
+
+    /// The flight is over: the next identical call starts afresh (and finds the cache).
+    pub fn finish(&self) {
+        remove_flight(&self.inner, self.id);
+    }
+}
+
+/// The status as the core takes it: anything a Response-like reports outside 0–999 (or no
+/// number at all) is 0, the value browsers give an opaque redirect.
+pub fn status_code(s: f64) -> u16 {
+    if (0.0..=999.0).contains(&s) {
+        s as u16
+    } else {
+        0
+    }
 }
 
 #[wasm_bindgen]

@@ -10,8 +10,7 @@
 
 use super::bindings::SignalLike;
 use super::convert::{aborted_error, error_to_js, invalid, name, set, OptionReader};
-use super::http::status_code as status;
-use super::{join_or_start, now_ms, resolve_pending, Extra, Inner, RegistryClient, DEFAULT_CLIENT};
+use super::{bind_credentials, join_or_start, now_ms, status_code as status, Extra, Inner, RegistryClient, DEFAULT_CLIENT};
 use crate::credentials::Credentials;
 use crate::error::{Code, Error};
 use crate::flow::{KeyParts, Mode};
@@ -22,7 +21,6 @@ use crate::url::HttpUrl;
 use js_sys::{Array, Function, Object, Promise, Reflect};
 use std::rc::Rc;
 use wasm_bindgen::prelude::*;
-use wasm_bindgen_futures::{future_to_promise, JsFuture};
 
 /// One registry call's state between the driver's awaits: the target, the caller's options, the
 /// authorization in use and the request in progress.
@@ -51,52 +49,14 @@ pub struct Session {
     visited: Vec<String>,
     /// The manifest last described, for the platform choice and the config blob.
     described: Option<Described>,
+    /// Until [`Session::open`]: the prepared call, and the promise of its credentials when a
+    /// credentials function answered with one.
+    start: Option<(super::Call, Option<Promise>)>,
 }
 
 /// The call's store, when it has one and its token may be stored.
 fn store_of(c: &super::Call) -> Option<super::store::Store> {
     c.store.clone().filter(|_| c.flow.uses_store())
-}
-
-/// Prepares the call and takes its first authorization. `path`, when given, is checked first: a
-/// path that leaves the registry's origin is refused before any request at all.
-async fn open(inner: Rc<Inner>, target: JsValue, options: JsValue, extra: Extra, path: Option<String>) -> Result<JsValue, JsValue> {
-    let (mut c, pending) = inner.prepare(&target, &options, Mode::Authorization, &extra)?;
-    if let Some(signal) = &c.signal {
-        if signal.unchecked_ref::<SignalLike>().aborted().is_truthy() {
-            return Err(aborted_error(signal));
-        }
-    }
-    if let Some(path) = &path {
-        resource::url_for(c.flow.base(), c.flow.repository(), path).map_err(|e| error_to_js(&e, None))?;
-    }
-    if let Some(p) = pending {
-        resolve_pending(&mut c, p).await?;
-    }
-    let mut session = Session {
-        inner: inner.clone(),
-        target,
-        options,
-        extra,
-        fetch: c.fetch.clone(),
-        clock: c.clock.clone(),
-        signal: c.signal.clone(),
-        timeout_ms: c.timeout_ms,
-        base: c.flow.base().clone(),
-        repository: c.flow.repository().to_string(),
-        credentials: c.flow.credentials().clone(),
-        key_parts: c.flow.key_parts(),
-        authorization: None,
-        token_key: None,
-        store: None,
-        call: None,
-        visited: Vec::new(),
-        described: None,
-    };
-    session.store = store_of(&c);
-    let grant = JsFuture::from(join_or_start(&inner, c, Mode::Authorization)).await?;
-    session.grant(&grant);
-    Ok(session.into())
 }
 
 impl Session {
@@ -156,6 +116,27 @@ impl Session {
 
 #[wasm_bindgen]
 impl Session {
+    /// The promise of the call's credentials, when a credentials function answered with one:
+    /// the driver awaits it under the call's guard before [`Session::open`].
+    pub fn pending(&self) -> Option<Promise> {
+        self.start.as_ref().and_then(|(_, p)| p.clone())
+    }
+
+    /// Binds the credentials (`ok`: the pending promise fulfilled with `value`; ignored when
+    /// nothing was pending) and takes the first authorization: the promise of its grant.
+    pub fn open(&mut self, ok: bool, value: JsValue) -> Result<Promise, JsValue> {
+        let Some((mut c, pending)) = self.start.take() else {
+            return Err(error_to_js(&Error::new(Code::Network, "internal: the session is already open"), None));
+        };
+        if pending.is_some() {
+            bind_credentials(&mut c, ok, &value)?;
+        }
+        self.credentials = c.flow.credentials().clone();
+        self.key_parts = c.flow.key_parts();
+        self.store = store_of(&c);
+        Ok(join_or_start(&self.inner, c, Mode::Authorization))
+    }
+
     /// Takes the grant an authorization resolved to.
     pub fn grant(&mut self, grant: &JsValue) {
         let text = |key: &str| Reflect::get(grant, &name(key)).ok().and_then(|v| v.as_string());
@@ -405,10 +386,19 @@ pub fn manifest_args(image_ref: JsValue, options: JsValue, with_platform: bool) 
 
 #[wasm_bindgen]
 impl RegistryClient {
-    /// Opens a [`Session`] for a registry call with `method` (its actions unless the options name
-    /// some; the registry's catalog scope when `catalog`) and takes its first authorization.
+    /// A [`Session`] for a registry call with `method` (its actions unless the options name
+    /// some; the registry's catalog scope when `catalog`), to [`Session::open`]. `path`, when
+    /// given, is checked first: a path that leaves the registry's origin is refused before any
+    /// request at all.
     #[wasm_bindgen(js_name = __session)]
-    pub fn session(&self, target: JsValue, options: JsValue, method: &str, catalog: bool, path: Option<String>) -> Promise {
+    pub fn session(
+        &self,
+        target: JsValue,
+        options: JsValue,
+        method: &str,
+        catalog: bool,
+        path: Option<String>,
+    ) -> Result<Session, JsValue> {
         let extra = if catalog {
             Extra { actions: Some(Vec::new()), scopes: vec!["registry:catalog:*".to_string()], registry_only: true, ..Extra::default() }
         } else {
@@ -418,7 +408,36 @@ impl RegistryClient {
             }
             Extra { actions: Some(actions), ..Extra::default() }
         };
-        future_to_promise(open(self.inner.clone(), target, options, extra, path))
+        let (c, pending) = self.inner.prepare(&target, &options, Mode::Authorization, &extra)?;
+        if let Some(signal) = &c.signal {
+            if signal.unchecked_ref::<SignalLike>().aborted().is_truthy() {
+                return Err(aborted_error(signal));
+            }
+        }
+        if let Some(path) = &path {
+            resource::url_for(c.flow.base(), c.flow.repository(), path).map_err(|e| error_to_js(&e, None))?;
+        }
+        Ok(Session {
+            inner: self.inner.clone(),
+            target,
+            options,
+            extra,
+            fetch: c.fetch.clone(),
+            clock: c.clock.clone(),
+            signal: c.signal.clone(),
+            timeout_ms: c.timeout_ms,
+            base: c.flow.base().clone(),
+            repository: c.flow.repository().to_string(),
+            credentials: c.flow.credentials().clone(),
+            key_parts: c.flow.key_parts(),
+            authorization: None,
+            token_key: None,
+            store: None,
+            call: None,
+            visited: Vec::new(),
+            described: None,
+            start: Some((c, pending)),
+        })
     }
 }
 

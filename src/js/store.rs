@@ -2,7 +2,7 @@
 //! object with `get` and `put`) read before the network and written after it. What a key and a
 //! value hold, and whether a value read back may be used, is the core's ([`crate::store`]). The
 //! store's I/O — awaiting it at most a second, handing writes to `waitUntil`, counting failures —
-//! is JavaScript's (`io` in pkg-template/common.js, see [`super::io`]): timers and promise
+//! is JavaScript's (`io` in pkg-template/common.js, see [`super::io`]; the read is `fly`'s): timers and promise
 //! plumbing cost kilobytes of wasm and a few lines of JavaScript. A store can never fail
 //! a call: whatever it throws, rejects or hangs on counts in `storeErrors`, and the call goes to
 //! the network.
@@ -63,12 +63,6 @@ pub fn from_options(o: &OptionReader) -> Result<Option<Store>, JsValue> {
         ));
     }
     Ok(Some(Store { object, wait_until }))
-}
-
-/// The stored value under `key`, if the store answers with a string within `wait_ms`.
-pub async fn read(store: &Store, counts: &JsValue, key: &str, wait_ms: f64) -> Option<String> {
-    let io = io()?;
-    wasm_bindgen_futures::JsFuture::from(io.store_read(&store.object, key, wait_ms, counts)).await.ok()?.as_string()
 }
 
 /// Writes without delaying the caller (through `waitUntil` when given).

@@ -1,53 +1,27 @@
 //! In-wasm tests of the shell's own pieces that the packaged-library suites cannot reach
-//! directly: the cached JS names, the error objects, and `send` against Response-like objects a
-//! custom `fetch` may return (headers, statuses; bodies are read by the entry's JavaScript). Run in Node and in headless Chromium by `npm test`.
+//! directly: the cached JS names, the error objects, and a call made without the entry's
+//! JavaScript half (fetch, awaits and bodies are `io` in common.js; the package's suites test
+//! them against Response-like objects). Run in Node and in headless Chromium by `npm test`.
 
 use super::convert::{error_to_js, name, NAMES};
-use super::http::send;
 use crate::error::{Code, Error};
-use crate::flow::{Method, Purpose, Redirect, Request};
-use js_sys::{Function, Object, Promise, Reflect, Uint8Array};
+use js_sys::{Function, Object, Promise, Reflect};
 use wasm_bindgen::closure::Closure;
 use wasm_bindgen::{JsCast, JsValue};
+use wasm_bindgen_futures::JsFuture;
 use wasm_bindgen_test::wasm_bindgen_test;
 
 fn get(v: &JsValue, key: &str) -> JsValue {
     Reflect::get(v, &JsValue::from_str(key)).unwrap_or(JsValue::UNDEFINED)
 }
 
-fn token_request() -> Request {
-    Request {
-        purpose: Purpose::Token,
-        method: Method::Get,
-        url: "http://127.0.0.1:9/token".into(),
-        headers: Vec::new(),
-        body: None,
-        redirect: Redirect::Follow,
-    }
-}
-
-/// A `fetch` that answers every request with `response`, leaking its closure (tests only).
-fn fetch_answering(response: JsValue) -> Function {
-    let f = Closure::<dyn FnMut(JsValue, JsValue) -> JsValue>::new(move |_url, _init| Promise::resolve(&response).into());
-    f.into_js_value().unchecked_into()
-}
-
-/// A Response-like object without a body stream, as old polyfills return.
-fn response_like(status: u16, www_authenticate: Option<&str>, body: Vec<u8>) -> JsValue {
-    let o: JsValue = Object::new().into();
-    let _ = Reflect::set(&o, &"status".into(), &JsValue::from_f64(f64::from(status)));
-    let header = www_authenticate.map(str::to_string);
-    let get = Closure::<dyn FnMut(JsValue) -> JsValue>::new(move |n: JsValue| match (&header, n.as_string().as_deref()) {
-        (Some(h), Some("www-authenticate")) => JsValue::from_str(h),
-        _ => JsValue::NULL,
+/// A `fetch` that counts its calls and never answers, leaking its closure (tests only).
+fn fetch_counting(calls: std::rc::Rc<std::cell::Cell<u32>>) -> Function {
+    let f = Closure::<dyn FnMut(JsValue, JsValue) -> JsValue>::new(move |_url, _init| {
+        calls.set(calls.get() + 1);
+        Promise::new(&mut |_, _| {}).into()
     });
-    let headers: JsValue = Object::new().into();
-    let _ = Reflect::set(&headers, &"get".into(), &get.into_js_value());
-    let _ = Reflect::set(&o, &"headers".into(), &headers);
-    let buffer = Uint8Array::from(body.as_slice()).buffer();
-    let array_buffer = Closure::<dyn FnMut() -> JsValue>::new(move || Promise::resolve(&buffer).into());
-    let _ = Reflect::set(&o, &"arrayBuffer".into(), &array_buffer.into_js_value());
-    o
+    f.into_js_value().unchecked_into()
 }
 
 #[wasm_bindgen_test]
@@ -74,32 +48,16 @@ fn errors_are_registry_auth_errors() {
     assert_eq!(get(&v, "message").as_string().as_deref(), Some("the token server answered 429"));
 }
 
-/// Body reading is the entry's JavaScript (`io.body` in common.js; its caps are tested through
-/// the package in tests/js/errors.test.mjs). Loaded without an entry, a token body cannot be
-/// read, and the call says why instead of hanging or trapping.
+/// Every await is the entry's JavaScript (`io` in common.js). Loaded without an entry, a call
+/// that needs the network rejects and says why, sending nothing, instead of hanging or trapping.
 #[wasm_bindgen_test]
-async fn without_the_entrys_io_a_token_body_is_a_clear_error() {
-    let res = response_like(200, None, br#"{"token":"t"}"#.to_vec());
-    let Err(e) = send(&token_request(), Some(&fetch_answering(res)), &JsValue::UNDEFINED).await else {
-        panic!("a token body was read without the entry's I/O");
-    };
+async fn without_the_entrys_io_a_call_is_a_clear_error() {
+    let calls = std::rc::Rc::new(std::cell::Cell::new(0));
+    let options: JsValue = Object::new().into();
+    let _ = Reflect::set(&options, &"fetch".into(), &fetch_counting(calls.clone()));
+    let p = super::get_token(JsValue::from_str("127.0.0.1:9/app"), options);
+    let Err(e) = JsFuture::from(p).await else { panic!("a token came without the entry's I/O") };
     let message = get(&e, "message").as_string().unwrap_or_default();
     assert!(message.contains("loaded without its entry"), "{message}");
-}
-
-#[wasm_bindgen_test]
-async fn headers_are_read_through_get() {
-    let res = response_like(401, Some(r#"Bearer realm="/token""#), Vec::new());
-    let mut ping = token_request();
-    ping.purpose = Purpose::Challenge;
-    let r = send(&ping, Some(&fetch_answering(res)), &JsValue::UNDEFINED).await.unwrap();
-    assert_eq!(r.status, 401);
-    assert_eq!(r.www_authenticate.as_deref(), Some(r#"Bearer realm="/token""#));
-    assert!(r.body.is_empty(), "a 401 challenge's body is not read");
-}
-
-#[wasm_bindgen_test]
-async fn a_fetch_that_resolves_to_a_non_object_is_a_type_error() {
-    let r = send(&token_request(), Some(&fetch_answering(JsValue::from_f64(42.0))), &JsValue::UNDEFINED).await;
-    assert!(r.unwrap_err().is_instance_of::<js_sys::TypeError>());
+    assert_eq!(calls.get(), 0, "nothing is sent without the entry's I/O");
 }

@@ -151,6 +151,38 @@ describe("network errors", () => {
     const port = await closedPort();
     await rejectsWith(new RegistryClient().getToken("ghcr.io/owner/app", { registryUrl: `http://127.0.0.1:${port}` }), "NETWORK");
   });
+
+  it("a custom fetch that resolves to something other than an object → NETWORK with a TypeError cause; the next call goes on", async () => {
+    const client = new RegistryClient();
+    for (const odd of [42, null, "response", () => {}]) {
+      const err = await rejectsWith(client.getToken(ref(reg), { fetch: async () => odd }), "NETWORK", { message: /not a Response/ });
+      assert.ok(err.cause instanceof TypeError, "the cause is the TypeError");
+    }
+    assert.equal(await client.getToken(ref(reg)), reg.entries("token").at(-1).issued);
+  });
+
+  it("a custom fetch that throws synchronously → NETWORK with what it threw as cause", async () => {
+    const thrown = new Error("no sockets here");
+    const err = await rejectsWith(new RegistryClient().getToken(ref(reg), { fetch: () => { throw thrown; } }), "NETWORK", { message: /no sockets here/ });
+    assert.equal(err.cause, thrown);
+  });
+
+  it("a Response-like whose headers are a plain object with get(): the challenge and the token are read through it", async () => {
+    const asked = [];
+    const plain = (r) => ({
+      status: r.status,
+      headers: {
+        get(name) {
+          asked.push(name);
+          return r.headers.get(name);
+        },
+      },
+      arrayBuffer: () => r.arrayBuffer(),
+    });
+    const token = await new RegistryClient().getToken(ref(reg), { fetch: async (url, init) => plain(await fetch(url, init)) });
+    assert.equal(token, reg.entries("token")[0].issued);
+    assert.ok(asked.includes("www-authenticate"), `headers read: ${asked.join(", ")}`);
+  });
 });
 
 describe("timeoutMs and signal", () => {
