@@ -342,7 +342,8 @@ impl Job {
         let (p, credentials) = match (&self.call, &self.flight) {
             (Some((_, p)), _) => (p.clone().into(), true),
             (None, Some(f)) => (f.promise.borrow().clone(), false),
-            (None, None) => (Promise::reject(&io::missing()).into(), false),
+            // Asked for nothing after the caller left or its credentials were refused.
+            (None, None) => (JsValue::UNDEFINED, false),
         };
         let out = Array::of3(
             &p,
@@ -465,6 +466,12 @@ impl Run {
         }
         result_value(g, self.mode)
     }
+
+    /// A redirect answered to a request sent with `redirect: "manual"`: the core follows it
+    /// itself, so its `Location` matters and its body does not.
+    fn asked_redirect(&self, status: u16) -> bool {
+        self.request.as_ref().is_some_and(|r| r.redirect == Redirect::Manual) && (300..=399).contains(&status)
+    }
 }
 
 #[wasm_bindgen]
@@ -541,8 +548,7 @@ impl Run {
     pub fn wants(&self, status: f64) -> f64 {
         let Some(req) = &self.request else { return 0.0 };
         let status = status_code(status);
-        let redirect = req.redirect == Redirect::Manual && (300..=399).contains(&status);
-        let wanted = !redirect && (req.purpose == Purpose::Token || !(status == 401 || (200..=299).contains(&status)));
+        let wanted = !self.asked_redirect(status) && (req.purpose == Purpose::Token || !(status == 401 || (200..=299).contains(&status)));
         if wanted {
             crate::token::MAX_BODY as f64
         } else {
@@ -564,9 +570,7 @@ impl Run {
         truncated: bool,
     ) -> Result<JsValue, JsValue> {
         let status = status_code(status);
-        let manual = self.request.as_ref().is_some_and(|r| r.redirect == Redirect::Manual);
-        // A redirect we asked to see (`redirect: "manual"`): the core follows it.
-        let redirect = manual && (300..=399).contains(&status);
+        let redirect = self.asked_redirect(status);
         let response = Response {
             status,
             www_authenticate,
